@@ -1,0 +1,44 @@
+# Everything a fresh clone needs is installed here; nothing beyond Python 3.11, make and the package registries.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SHARED ?= ../shared/data
+RUNS ?= runs
+
+.PHONY: install test test-unit test-integration bench demo default-model clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -U pip
+
+# torch first, from the pinned CPU wheel, so no resolver can reach for a CUDA build.
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-unit: install
+	$(BIN)/python -m pytest -q -m "not integration"
+
+bench: install
+	$(BIN)/python -m benchmarks.run_all
+
+demo: install
+	$(BIN)/finsentry demo
+
+# Rebuild the default student from ../shared/data (see README for timings).
+default-model: install
+	$(BIN)/finsentry train-teacher --data $(SHARED)/fpb_train.csv $(SHARED)/fin_tweets.csv $(SHARED)/tfns_train.csv \
+	    --out $(RUNS)/teacher
+	$(BIN)/finsentry distill --teacher $(RUNS)/teacher \
+	    --data $(SHARED)/fpb_train.csv $(SHARED)/fin_tweets.csv $(SHARED)/tfns_train.csv \
+	    --unlabeled $(SHARED)/news_stream.csv --text-col headline --student bilstm --out models/default
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info
