@@ -38,7 +38,7 @@ default-model: install
 	    --out $(RUNS)/teacher
 	$(BIN)/finsentry distill --teacher $(RUNS)/teacher \
 	    --data $(SHARED)/fpb_train.csv $(SHARED)/fin_tweets.csv $(SHARED)/tfns_train.csv \
-	    --unlabeled $(SHARED)/news_stream.csv --text-col headline --student bilstm --out models/default
+	    --unlabeled $(SHARED)/news_stream.csv --unlabeled-text-col headline --student bilstm --out models/default
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -75,6 +75,9 @@ class Predictor:
             encoder = Encoder.from_file(path / "tokenizer.json", config["max_length"], id_map)
             order = id2label_order(dict(enumerate(config["labels"])))
             pred = cls(model, encoder, config["version"], dev, order, "student")
+            if quantize is None and config.get("quantize") and dev.type == "cpu":
+                quantize = config["quantize"]
+                pred.version = pred.version.removesuffix("-" + quantize)
         else:
             pred = cls._load_hf(path, dev, max_length, label_map)
         if quantize:

@@ -55,12 +55,17 @@ class Encoder:
         return self.pad(self.ids(texts))
 
 
-def build_id_map(id_lists: Sequence[Sequence[int]], vocab_size: int, pad_id: int = 0, unk_id: int = 100) -> np.ndarray:
-    """Map every teacher id to a compact student id. Pieces that occur (plus [PAD] and [UNK]) get rows 0..n-1 in
-    teacher order, so [PAD] stays row 0; every other piece shares the row of [UNK]."""
+def kept_ids(id_lists: Sequence[Sequence[int]], vocab_size: int, pad_id: int = 0, unk_id: int = 100) -> np.ndarray:
+    """The sorted teacher ids a pruned vocabulary keeps: every piece that occurs, plus [PAD] and [UNK]."""
     used = np.zeros(vocab_size, dtype=bool)
     for row in id_lists:
         used[np.asarray(row, dtype=np.int64)] = True
     used[[pad_id, unk_id]] = True
-    new_ids = np.cumsum(used) - 1
-    return np.where(used, new_ids, new_ids[unk_id]).astype(np.int64)
+    return np.flatnonzero(used)
+
+
+def build_id_map(kept: np.ndarray, vocab_size: int, unk_id: int = 100) -> np.ndarray:
+    """Send kept teacher id ``kept[k]`` to student id k and every other teacher id to the student id of [UNK]."""
+    id_map = np.full(vocab_size, int(np.searchsorted(kept, unk_id)), dtype=np.int64)
+    id_map[kept] = np.arange(len(kept))
+    return id_map

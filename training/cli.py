@@ -69,15 +69,95 @@ def train_teacher(argv: list[str]) -> int:
     return 0
 
 
-def main(command: str, argv: list[str]) -> int:
-    handlers = {"train-teacher": train_teacher}
-    for name in ("distill", "evaluate", "quantize"):
-        try:
-            from importlib import import_module
+def distill(argv: list[str]) -> int:
+    from .data import load_unlabelled
+    from .distill import DistillArgs, distil
 
-            handlers[name] = getattr(import_module(f"training.cli_{name}"), "run")
-        except ImportError:
-            pass
+    d = DistillArgs
+    p = argparse.ArgumentParser(prog="finsentry distill", description="Distil a teacher into a small student.")
+    _data_flags(p)
+    p.add_argument("--teacher", required=True, help="teacher directory or HF model name (e.g. ProsusAI/finbert)")
+    p.add_argument("--teacher-label-map", default=None, help="teacher label names to ours, e.g. LABEL_0=negative,...")
+    p.add_argument("--unlabeled", default=None, help="unlabelled transfer-set file (CSV/JSONL/Parquet)")
+    p.add_argument("--unlabeled-text-col", default="text")
+    p.add_argument("--transfer-limit", type=int, default=d.transfer_limit)
+    p.add_argument("--student", default=d.student, help="bilstm | cnn | transformer")
+    p.add_argument("--out", required=True, type=Path)
+    for name in ("alpha", "beta", "gamma", "temperature", "cos_target", "epochs", "lr"):
+        p.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(d, name))
+    p.add_argument("--feature-loss", default=d.feature_loss, help="mse | cosine | cosine_target")
+    for name in ("batch_size", "max_length", "embed_dim", "hidden"):
+        p.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
+    p.add_argument("--layers", default="0,5", help="teacher layers copied into the transformer student")
+    p.add_argument("--no-prune-vocab", action="store_true")
+    p.add_argument("--cache-dir", type=Path, default=None, help="reuse teacher outputs between runs")
+    p.add_argument("--no-evaluate", action="store_true", help="skip the held-out evaluation and model card")
+    a = p.parse_args(argv)
+    args = DistillArgs(teacher=a.teacher, teacher_label_map=a.teacher_label_map, student=a.student, alpha=a.alpha, beta=a.beta, gamma=a.gamma,
+                       temperature=a.temperature, feature_loss=a.feature_loss, cos_target=a.cos_target, epochs=a.epochs,
+                       lr=a.lr, batch_size=a.batch_size, max_length=a.max_length, embed_dim=a.embed_dim,
+                       hidden=a.hidden, layers=tuple(int(x) for x in a.layers.split(",")),
+                       prune_vocab=not a.no_prune_vocab, transfer_limit=a.transfer_limit if a.unlabeled else 0,
+                       seed=a.seed, device=_device(a.device))
+    train, val, test = load_split(a, a.out)
+    transfer = []
+    if a.unlabeled and args.transfer_limit:
+        transfer = load_unlabelled(a.unlabeled, a.unlabeled_text_col, args.transfer_limit,
+                                   exclude=list(val["text"]) + list(test["text"]) + list(train["text"]))
+        print(f"transfer set: {len(transfer)} distinct texts from {a.unlabeled}", file=sys.stderr)
+    summary = distil(args, train, val, transfer, a.out, a.cache_dir)
+    print(json.dumps({"version": summary["version"], **summary["best"]}), file=sys.stderr)
+    if not a.no_evaluate:
+        from .evaluate import evaluate_artifact
+
+        evaluate_artifact(a.out, teacher=a.teacher, test_dir=a.out / "split", device=a.device)
+    return 0
+
+
+def evaluate(argv: list[str]) -> int:
+    from models import Predictor
+
+    from .data import parse_label_map
+    from .evaluate import datasets_from_files, evaluate as run_evaluation, format_table
+
+    p = argparse.ArgumentParser(prog="finsentry evaluate", description="Quality per dataset and speed, side by side.")
+    p.add_argument("--model", required=True, help="student artifact (or any classifier directory)")
+    p.add_argument("--teacher", default=None)
+    p.add_argument("--data", nargs="+", required=True, metavar="FILE")
+    p.add_argument("--text-col", default="text")
+    p.add_argument("--label-col", default="label")
+    p.add_argument("--label-map", default=None)
+    p.add_argument("--json", type=Path, default=None, help="write the full result here")
+    p.add_argument("--png-dir", type=Path, default=None, help="confusion matrices as PNG (default: beside --json)")
+    p.add_argument("--quantize", choices=["int8"], default=None, help="also evaluate the int8 quantised model")
+    p.add_argument("--device", default="auto")
+    a = p.parse_args(argv)
+    datasets = datasets_from_files(a.data, a.text_col, a.label_col, parse_label_map(a.label_map))
+    model = Predictor.load(a.model, device=a.device)
+    teacher = Predictor.load(a.teacher, device=a.device) if a.teacher else None
+    extra = {"int8": Predictor.load(a.model, device="cpu", quantize="int8")} if a.quantize else None
+    png_dir = a.png_dir or (a.json.parent if a.json else None)
+    result = run_evaluation(model, datasets, teacher, png_dir, extra_models=extra)
+    print(format_table(result))
+    if a.json:
+        a.json.parent.mkdir(parents=True, exist_ok=True)
+        a.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+def quantize(argv: list[str]) -> int:
+    from models.quantize import save_quantized
+
+    p = argparse.ArgumentParser(prog="finsentry quantize", description="Mark a student for int8 dynamic quantisation.")
+    p.add_argument("--model", required=True, type=Path)
+    p.add_argument("--out", required=True, type=Path)
+    a = p.parse_args(argv)
+    print(save_quantized(a.model, a.out))
+    return 0
+
+
+def main(command: str, argv: list[str]) -> int:
+    handlers = {"train-teacher": train_teacher, "distill": distill, "evaluate": evaluate, "quantize": quantize}
     try:
         return handlers[command](argv)
     except (TrainingError, ModelError) as exc:

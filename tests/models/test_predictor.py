@@ -1,0 +1,89 @@
+import json
+
+import numpy as np
+import pytest
+
+from models import ModelError, Predictor, Score
+from models.quantize import save_quantized
+from models.testing import make_tiny_artifact
+
+TEXTS = ["Shares of Nokia jump 5% after record quarter", "Profit warning sends $TSLA lower", "The AGM is on Monday"]
+
+
+@pytest.fixture(scope="module")
+def artifact(tmp_path_factory):
+    return make_tiny_artifact(tmp_path_factory.mktemp("m") / "tiny")
+
+
+def test_artifact_round_trip_gives_identical_predictions(artifact, tmp_path):
+    a = Predictor.load(artifact, device="cpu")
+    probs = a.predict_proba(TEXTS)
+    # a second load, and a different batch composition and order, give the same numbers
+    b = Predictor.load(artifact, device="cpu")
+    again = b.predict_proba(list(reversed(TEXTS)), batch_size=1)[::-1]
+    np.testing.assert_allclose(probs, again, atol=1e-6)
+    assert a.version == b.version and a.version.startswith("bilstm-")
+    np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
+
+
+def test_artifact_files_describe_the_model(artifact):
+    cfg = json.loads((artifact / "config.json").read_text())
+    assert cfg["architecture"] == "bilstm" and cfg["labels"] == ["negative", "neutral", "positive"]
+    assert cfg["max_length"] == 64 and cfg["version"].endswith(cfg["version"].split("-")[1])
+    assert (artifact / "model.safetensors").is_file() and (artifact / "tokenizer.json").is_file()
+
+
+def test_version_changes_with_weights(tmp_path):
+    v1 = Predictor.load(make_tiny_artifact(tmp_path / "a", seed=1)).version
+    v2 = Predictor.load(make_tiny_artifact(tmp_path / "b", seed=2)).version
+    v1_again = Predictor.load(make_tiny_artifact(tmp_path / "c", seed=1)).version
+    assert v1 != v2 and v1 == v1_again
+
+
+def test_scores_are_signed_probability_differences(artifact):
+    scores = Predictor.load(artifact).predict(TEXTS)
+    assert len(scores) == 3 and all(isinstance(s, Score) for s in scores)
+    for s in scores:
+        assert s.score == pytest.approx(s.probs["positive"] - s.probs["negative"])
+        assert s.label == max(s.probs, key=s.probs.get)
+        assert s.to_dict()["label"] == s.label
+
+
+def test_long_text_is_truncated_not_rejected(artifact):
+    p = Predictor.load(artifact)
+    long = " ".join(["profit"] * 5000)
+    assert p.encoder.ids([long])[0].__len__() == p.max_length
+    assert p.predict([long])[0].label in p.labels
+
+
+@pytest.mark.parametrize("bad, message", [
+    (["ok", 3], "text 1 must be a str, got int"),
+    (["ok", "   "], "text 1 is empty"),
+    ("a single string", "got a single string"),
+    ([None], "text 0 must be a str, got NoneType"),
+])
+def test_bad_input_raises_clear_error(artifact, bad, message):
+    with pytest.raises(ModelError, match=message):
+        Predictor.load(artifact).predict(bad)
+
+
+def test_empty_batch_gives_empty_result(artifact):
+    assert Predictor.load(artifact).predict([]) == []
+
+
+def test_bad_artifact_and_device_are_named(tmp_path, artifact):
+    with pytest.raises(ModelError, match="no config.json"):
+        Predictor.load(tmp_path)
+    with pytest.raises(ModelError, match="device must be auto, cpu or cuda"):
+        Predictor.load(artifact, device="tpu")
+    (tmp_path / "config.json").write_text('{"finsentry_format": 1, "architecture": "lstm9"}')
+    with pytest.raises(ModelError, match="lacks 'args'"):
+        Predictor.load(tmp_path)
+
+
+def test_int8_quantised_copy_serves_close_scores(artifact, tmp_path):
+    version = save_quantized(artifact, tmp_path / "q")
+    q = Predictor.load(tmp_path / "q", device="cpu")
+    assert q.version == version and version.endswith("-int8")
+    fp32 = Predictor.load(artifact).predict_proba(TEXTS)
+    np.testing.assert_allclose(q.predict_proba(TEXTS), fp32, atol=0.05)

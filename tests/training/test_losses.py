@@ -1,0 +1,64 @@
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from training.losses import FeatureProjection, distillation_loss, feature_loss, kd_kl
+
+
+def test_kl_is_zero_for_identical_logits():
+    logits = torch.randn(8, 3)
+    assert kd_kl(logits, logits.clone(), temperature=2.0).item() == pytest.approx(0.0, abs=1e-7)
+
+
+def test_kl_carries_the_t_squared_factor():
+    s, t = torch.randn(16, 3), torch.randn(16, 3)
+    for temp in (1.0, 2.0, 4.0):
+        p_t = F.softmax(t / temp, -1)
+        manual = (p_t * (p_t.log() - F.log_softmax(s / temp, -1))).sum(-1).mean()
+        assert kd_kl(s, t, temp).item() == pytest.approx(temp ** 2 * manual.item(), rel=1e-5)
+
+
+def test_kl_is_positive_and_gradient_pulls_student_to_teacher():
+    s = torch.zeros(4, 3, requires_grad=True)
+    t = torch.tensor([[5.0, 0.0, 0.0]] * 4)
+    loss = kd_kl(s, t, 1.0)
+    loss.backward()
+    assert loss.item() > 0 and (s.grad[:, 0] < 0).all()  # descending the gradient raises class 0
+
+
+def test_projection_maps_widths_and_learns():
+    proj = FeatureProjection(8, 16)
+    assert isinstance(proj.proj, torch.nn.Linear)
+    assert isinstance(FeatureProjection(16, 16).proj, torch.nn.Identity)
+    h_s, h_t = torch.randn(5, 8), torch.randn(5, 16)
+    loss = feature_loss(proj(h_s), h_t, "mse")
+    loss.backward()
+    assert proj.proj.weight.grad is not None and proj.proj.weight.grad.abs().sum() > 0
+
+
+def test_feature_loss_forms():
+    a = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
+    assert feature_loss(a, a, "mse").item() == 0.0
+    assert feature_loss(a, 3 * a, "cosine").item() == pytest.approx(0.0, abs=1e-6)
+    b = torch.tensor([[0.0, 1.0], [0.0, 1.0]])  # cos = 0 for row 0, 1 for row 1
+    assert feature_loss(a, b, "cosine").item() == pytest.approx(0.5)
+    # (cos - a)^2 with target a = 1: rows give 1 and 0
+    assert feature_loss(a, b, "cosine_target", target=1.0).item() == pytest.approx(0.5)
+    assert feature_loss(a, b, "cosine_target", target=0.0).item() == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="expected one of"):
+        feature_loss(a, b, "l1")
+
+
+def test_combined_loss_uses_only_labelled_rows_for_ce():
+    s = torch.randn(4, 3)
+    labels = torch.tensor([0, 1, -1, -1])
+    has = labels >= 0
+    total, parts = distillation_loss(s, s.clone(), labels, has, None, None, None, alpha=1.0, beta=1.0, gamma=0.0,
+                                     temperature=2.0)
+    ce = F.cross_entropy(s[:2], labels[:2]).item()
+    assert parts["loss_ce"] == pytest.approx(ce) and parts["loss_kl"] == pytest.approx(0.0, abs=1e-6)
+    assert total.item() == pytest.approx(ce, rel=1e-5)
+    assert not math.isnan(distillation_loss(s, s, labels, torch.zeros(4, dtype=torch.bool), None, None, None,
+                                            1.0, 1.0, 0.0, 2.0)[0].item())

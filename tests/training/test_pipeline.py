@@ -1,0 +1,98 @@
+"""The whole pipeline on tiny random models and a few rows: teacher -> distil -> artifact -> evaluate."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from finsentry_cli import main as cli
+from models import Predictor
+from models.pretrained import minilm_path
+from training.data import load_labelled
+from training.distill import DistillArgs
+from training.errors import TrainingError
+from training.teacher import TeacherArgs, fine_tune
+
+
+def test_teacher_fine_tune_saves_best_checkpoint(tmp_path, tiny_data, tiny_bert):
+    data, _ = load_labelled([tiny_data])
+    summary = fine_tune(TeacherArgs(base=str(tiny_bert), epochs=1, batch_size=8, evals_per_epoch=2), data, data,
+                        tmp_path / "t")
+    assert 0 <= summary["best"]["val_macro_f1"] <= 1 and summary["steps"] >= 1
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "train_log.csv", "train_log.png"):
+        assert (tmp_path / "t" / name).is_file(), name
+    teacher = Predictor.load(tmp_path / "t")
+    assert teacher.kind == "teacher" and len(teacher.predict(["Profit up"])) == 1
+
+
+def test_one_real_training_step_from_packaged_minilm(tiny_data):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(minilm_path()))
+    model = AutoModelForSequenceClassification.from_pretrained(str(minilm_path()), num_labels=3)
+    batch = tok(["Profit rose sharply", "Shares plunge", "Meeting on Monday"], padding=True, return_tensors="pt")
+    labels = torch.tensor([2, 0, 1])
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    before = model(**batch, labels=labels).loss.item()
+    for _ in range(3):
+        loss = model(**batch, labels=labels).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert model(**batch, labels=labels).loss.item() < before
+
+
+@pytest.mark.parametrize("student, extra", [
+    ("bilstm", ["--gamma", "0.5", "--feature-loss", "cosine_target"]),
+    ("cnn", []),
+    ("transformer", ["--layers", "0,1", "--alpha", "0", "--beta", "1"]),
+])
+def test_distil_cli_writes_a_loadable_evaluated_artifact(tmp_path, tiny_data, tiny_bert, student, extra):
+    unlabeled = tmp_path / "news.csv"
+    unlabeled.write_text("ts,headline\n2020-01-01,Stocks rally on rate cut hopes\n2020-01-02,Oil slides as demand fears grow\n")
+    out = tmp_path / "student"
+    rc = cli(["distill", "--teacher", str(tiny_bert), "--data", str(tiny_data), "--unlabeled", str(unlabeled),
+              "--unlabeled-text-col", "headline", "--student", student, "--out", str(out), "--epochs", "1",
+              "--batch-size", "8", "--embed-dim", "16", "--hidden", "16", *extra])
+    assert rc == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["architecture"] == student and config["vocab_pruned"] and config["teacher"] == str(tiny_bert)
+    summary = json.loads((out / "distill_summary.json").read_text())
+    assert summary["transfer_rows"] == 2 and summary["vocab_kept"] < 30522
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["held_out"]["datasets"]) == {"tiny"}
+    assert "model" in metrics["held_out"]["speed"] and "teacher" in metrics["held_out"]["speed"]
+    card = (out / "MODEL_CARD.md").read_text()
+    assert config["version"] in card and "Intended use and limits" in card
+    p = Predictor.load(out)
+    first = p.predict_proba(["Profit rose sharply", "Shares plunge"])
+    np.testing.assert_allclose(Predictor.load(out).predict_proba(["Profit rose sharply", "Shares plunge"]), first)
+
+
+def test_evaluate_cli_json_shape(tmp_path, tiny_data, tiny_bert):
+    from models.testing import make_tiny_artifact
+
+    model = make_tiny_artifact(tmp_path / "m")
+    out = tmp_path / "eval" / "result.json"
+    assert cli(["evaluate", "--model", str(model), "--teacher", str(tiny_bert), "--data", str(tiny_data),
+                "--json", str(out), "--quantize", "int8"]) == 0
+    result = json.loads(out.read_text())
+    entry = result["datasets"]["tiny"]
+    assert entry["n"] == 45 and 0 <= entry["accuracy"] <= 1 and 0 <= entry["macro_f1"] <= 1
+    assert set(entry["per_class"]) == {"negative", "neutral", "positive"} and len(entry["confusion"]) == 3
+    assert 0 <= entry["agreement_with_teacher"] <= 1 and "ece" in entry and "int8" in entry
+    assert {"model", "teacher", "int8"} <= set(result["speed"]) and result["speed"]["model"]["texts_per_s_batch64"] > 0
+    assert (out.parent / "confusion_tiny.png").is_file()
+
+
+def test_bad_arguments_are_rejected_with_names(tmp_path, capsys):
+    with pytest.raises(TrainingError, match="alpha=beta=0"):
+        DistillArgs(teacher="t", alpha=0, beta=0, gamma=1)
+    with pytest.raises(TrainingError, match="student='gru'"):
+        DistillArgs(teacher="t", student="gru")
+    with pytest.raises(TrainingError, match="lr=2.0"):
+        TeacherArgs(base="b", lr=2.0)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sentence,label\nhello,positive\n")
+    assert cli(["train-teacher", "--data", str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert "missing column(s) ['text']" in capsys.readouterr().err

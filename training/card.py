@@ -1,0 +1,72 @@
+"""MODEL_CARD.md for a student artifact: data and licences, recipe, held-out metrics, speed, use and limits."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+DATA_NOTES = {
+    "fpb_train": "Financial PhraseBank v1.0 (Malo et al., 2014), sentences from English financial news, "
+                 "5-8 annotators per sentence. Licence CC BY-NC-SA 3.0 (non-commercial, attribution, share-alike).",
+    "fin_tweets": "Financial tweets with sentiment (TimKoornstra collection, partial). Licence MIT.",
+    "tfns_train": "Twitter Financial News Sentiment (zeroshot), train split; Bearish/Bullish/Neutral mapped to "
+                  "negative/positive/neutral. Licence MIT.",
+    "news_stream": "Unlabelled finance tweets (StockNet, 87 tickers, 2014-2016), used only as the distillation "
+                   "transfer set, labelled by the teacher. Licence MIT (tweet text also under the platform's terms).",
+}
+
+
+def write_model_card(model_dir: Path, metrics: dict) -> None:
+    config = json.loads((model_dir / "config.json").read_text())
+    train = metrics["training"]
+    args = train["args"]
+    held = metrics["held_out"]
+    sources = sorted({name.removesuffix("_allagree") for name in held["datasets"]})
+    rows = "\n".join(
+        f"| {name} | {e['n']} | {e['accuracy']:.4f} | {e['macro_f1']:.4f} | {e['ece']:.3f} | "
+        f"{e.get('teacher', {}).get('macro_f1', float('nan')):.4f} | {e.get('agreement_with_teacher', float('nan')):.3f} |"
+        for name, e in held["datasets"].items())
+    speed = held["speed"]
+    speed_rows = "\n".join(f"| {name} | {s['texts_per_s_batch64']} | {s['latency_ms_batch1_p50']} |"
+                           for name, s in speed.items() if isinstance(s, dict))
+    data = "\n".join(f"- `{s}`: {DATA_NOTES.get(s, 'user-supplied data')}" for s in sources)
+    if train.get("transfer_rows"):
+        data += f"\n- transfer set ({train['transfer_rows']} texts): {DATA_NOTES['news_stream']}"
+    card = f"""# finsentry student `{config['version']}`
+
+A {config['architecture']} sentiment classifier for financial news and posts (labels: {', '.join(config['labels'])};
+signed score = P(positive) - P(negative)), distilled from the teacher `{args['teacher']}`.
+
+## Data and licences
+Trained on the train part of a stratified, de-duplicated split (seed {args['seed']}); figures below are on the held-out
+test part, never seen in training or model selection.
+{data}
+
+Because Financial PhraseBank is CC BY-NC-SA 3.0, a model trained on it inherits its non-commercial terms: retrain
+on data you may use commercially before commercial use.
+
+## Recipe
+Loss = {args['alpha']} * CE(hard labels) + {args['beta']} * T^2 * KL(teacher_T || student_T) (T = {args['temperature']})
++ {args['gamma']} * {args['feature_loss']} feature loss on pooled hidden states (learned projection).
+Labelled rows: {train['labelled_rows']}; transfer rows (teacher labels only): {train['transfer_rows']}.
+{args['epochs']} epochs max, lr {args['lr']}, batch {args['batch_size']}, max length {config['max_length']} word pieces,
+vocabulary pruned to {train['vocab_kept']} pieces, early stopping on validation macro-F1
+(best {metrics['validation']['val_macro_f1']:.4f} at epoch {metrics['validation']['epoch']:.2f}).
+Training took {train['train_seconds']} s. Full arguments: `config.json` -> `distillation`.
+
+## Held-out quality
+| dataset | n | accuracy | macro-F1 | ECE | teacher macro-F1 | agreement with teacher |
+|---|---|---|---|---|---|---|
+{rows}
+
+## Speed ({speed['threads']} CPU threads, tokenisation included, median of 3)
+| model | texts/s at batch 64 | batch-1 latency p50 (ms) |
+|---|---|---|
+{speed_rows}
+
+## Intended use and limits
+Scoring short English financial headlines, news sentences and posts for a streaming monitor, as one signal among
+others. Not investment advice. Trained on 2010s English news sentences and tweets: expect lower quality on long
+articles (only the first {config['max_length']} word pieces are read), other languages, sarcasm, and events or
+jargon newer than the data. Neutral dominates the data; check per-class recall before relying on rare classes.
+"""
+    (model_dir / "MODEL_CARD.md").write_text(card)

@@ -1,0 +1,228 @@
+"""Distil a teacher into a student: hard labels, softened teacher probabilities and teacher hidden states,
+on the labelled data plus an unlabelled transfer set that only the teacher labels."""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from models.artifact import save_student
+from models.student import ARCHITECTURES, BiLSTMConfig, CNNConfig, TransformerConfig, build_student
+from models.tokenizer import build_id_map, kept_ids
+
+from .batching import bucketed_batches
+from .data import parse_label_map
+from .errors import TrainingError
+from .hf import load_classifier, pad_batch, teacher_outputs
+from .losses import FEATURE_LOSSES, FeatureProjection, distillation_loss
+from .metrics import label_ids, macro_f1
+from .trainlog import TrainLog
+
+
+@dataclass(frozen=True)
+class DistillArgs:
+    teacher: str
+    teacher_label_map: str | None = None  # e.g. "LABEL_0=negative,LABEL_1=neutral,LABEL_2=positive"
+    student: str = "bilstm"
+    alpha: float = 0.5          # hard-label cross-entropy
+    beta: float = 0.5           # T^2 * KL(teacher_T || student_T)
+    gamma: float = 0.0          # feature loss
+    temperature: float = 2.0
+    feature_loss: str = "mse"
+    cos_target: float = 1.0
+    epochs: float = 6.0
+    lr: float = 2e-3
+    batch_size: int = 64
+    max_length: int = 64
+    embed_dim: int = 128
+    hidden: int = 128
+    layers: tuple[int, ...] = (0, 5)   # teacher layers copied into the transformer student
+    prune_vocab: bool = True
+    transfer_limit: int = 40000
+    evals_per_epoch: int = 2
+    patience: int = 4
+    seed: int = 13
+    device: str = "cpu"
+
+    def __post_init__(self):
+        problems = []
+        if self.student not in ARCHITECTURES:
+            problems.append(f"student={self.student!r} (expected one of {sorted(ARCHITECTURES)})")
+        for name in ("alpha", "beta", "gamma"):
+            if getattr(self, name) < 0:
+                problems.append(f"{name}={getattr(self, name)} (expected >= 0)")
+        if self.alpha + self.beta + self.gamma == 0:
+            problems.append("alpha+beta+gamma=0 (expected at least one loss term)")
+        if self.alpha == 0 and self.beta == 0:
+            problems.append("alpha=beta=0 (a feature-only loss never trains the classifier head; keep alpha > 0)")
+        if self.temperature <= 0:
+            problems.append(f"temperature={self.temperature} (expected > 0)")
+        if self.feature_loss not in FEATURE_LOSSES:
+            problems.append(f"feature_loss={self.feature_loss!r} (expected one of {FEATURE_LOSSES})")
+        if self.epochs <= 0 or self.lr <= 0 or self.batch_size < 1 or self.transfer_limit < 0:
+            problems.append("epochs, lr and batch_size must be positive and transfer_limit >= 0")
+        if problems:
+            raise TrainingError("bad distillation arguments: " + "; ".join(problems))
+
+
+def _pca_init(weight: torch.Tensor, dim: int) -> torch.Tensor:
+    """Project the teacher's word embeddings onto their top principal directions (rows keep their geometry)."""
+    w = weight.float() - weight.float().mean(0, keepdim=True)
+    if dim >= w.shape[1]:
+        return w
+    _, _, v = torch.linalg.svd(w[: min(len(w), 20000)], full_matrices=False)
+    out = w @ v[:dim].T
+    return out * (0.5 / out.std())
+
+
+def make_student(args: DistillArgs, teacher, vocab_rows: np.ndarray, num_labels: int) -> torch.nn.Module:
+    """Build the student with embeddings (and, for the transformer, layers) taken from the teacher."""
+    emb = teacher.get_input_embeddings().weight.detach()[torch.as_tensor(vocab_rows)]
+    if args.student == "transformer":
+        if getattr(teacher.config, "model_type", None) != "bert":
+            raise TrainingError(f"the transformer student copies BERT layers; teacher is {teacher.config.model_type!r}")
+        bert_cfg = teacher.config.to_dict()
+        keep = {k: bert_cfg[k] for k in ("hidden_size", "num_attention_heads", "intermediate_size", "hidden_act",
+                                         "hidden_dropout_prob", "attention_probs_dropout_prob", "max_position_embeddings",
+                                         "type_vocab_size", "layer_norm_eps", "pad_token_id")}
+        keep.update(vocab_size=len(vocab_rows), num_hidden_layers=len(args.layers))
+        student = build_student("transformer", asdict(TransformerConfig(bert=keep, num_labels=num_labels)))
+        src = teacher.base_model
+        sd = {k: v for k, v in src.embeddings.state_dict().items() if not k.startswith("word_embeddings")}
+        student.bert.embeddings.load_state_dict({**sd, "word_embeddings.weight": emb}, strict=False)
+        for new, old in enumerate(args.layers):
+            student.bert.encoder.layer[new].load_state_dict(src.encoder.layer[old].state_dict())
+        return student
+    cfg_cls = BiLSTMConfig if args.student == "bilstm" else CNNConfig
+    extra = {"hidden": args.hidden} if args.student == "bilstm" else {}
+    student = build_student(args.student, asdict(cfg_cls(vocab_size=len(vocab_rows), embed_dim=args.embed_dim,
+                                                         num_labels=num_labels, **extra)))
+    with torch.no_grad():
+        student.embed.weight.copy_(_pca_init(emb, args.embed_dim))
+    return student
+
+
+def _cache_key(*parts) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(json.dumps(p, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:16]
+
+
+def teacher_targets(teacher, tok, order, id_lists, args: DistillArgs, cache_dir: Path | None, want_feats: bool):
+    """Teacher logits (and pooled hidden states) for every text, cached on disk between runs."""
+    path = None
+    if cache_dir is not None:
+        path = Path(cache_dir) / f"teacher-{_cache_key(args.teacher, id_lists, order)}.npz"
+        if path.is_file():
+            z = np.load(path)
+            if not want_feats or "feats" in z:
+                return z["logits"], z["feats"] if "feats" in z else None
+    logits, feats = teacher_outputs(teacher, id_lists, tok.pad_token_id, order, 64, args.device, features=True,
+                                    progress="teacher labels")
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, logits=logits, feats=feats)
+    return logits, feats
+
+
+def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, cache_dir: Path | None = None) -> dict:
+    """Train a student and write its artifact to ``out``; returns a summary with the best validation score."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    teacher, tok, order = load_classifier(args.teacher, parse_label_map(args.teacher_label_map))
+    enc = lambda texts: tok(list(texts), truncation=True, max_length=args.max_length)["input_ids"]
+    x_lab, x_tr, x_va = enc(train["text"]), enc(transfer), enc(val["text"])
+    x_all = x_lab + x_tr
+    y_all = np.concatenate([label_ids(train["label"]), np.full(len(x_tr), -1)])
+    t_logits, t_feats = teacher_targets(teacher, tok, order, x_all, args, cache_dir, args.gamma > 0)
+    vocab_size = teacher.get_input_embeddings().weight.shape[0]
+    unk = tok.unk_token_id if tok.unk_token_id is not None else 0
+    rows = kept_ids(x_all, vocab_size, tok.pad_token_id or 0, unk) if args.prune_vocab else np.arange(vocab_size)
+    id_map = build_id_map(rows, vocab_size, unk)
+    student = make_student(args, teacher, rows, len(order)).to(args.device)
+    teacher.to("cpu")
+    proj = FeatureProjection(student.feature_dim, t_feats.shape[1] if t_feats is not None else student.feature_dim)
+    proj.to(args.device)
+    mapped = lambda ids_: torch.as_tensor(id_map)[ids_]
+    params = list(student.parameters()) + list(proj.parameters())
+    lr = args.lr if args.student != "transformer" else min(args.lr, 1e-4)
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    steps_per_epoch = math.ceil(len(x_all) / args.batch_size)
+    total = max(1, int(steps_per_epoch * args.epochs))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total, pct_start=0.1, anneal_strategy="linear")
+    y_va = label_ids(val["label"])
+    log = TrainLog(out / "train_log.csv")
+    best, best_state, stale, step, run, t0 = {"val_macro_f1": -1.0}, None, 0, 0, {}, time.time()
+    eval_every = max(1, steps_per_epoch // args.evals_per_epoch)
+    bar = tqdm(total=total, desc=f"distil {args.student}", mininterval=10)
+    while step < total and stale < args.patience:
+        for idx in bucketed_batches([len(r) for r in x_all], args.batch_size, rng):
+            student.train()
+            ids, mask = pad_batch([x_all[i] for i in idx], tok.pad_token_id or 0)
+            logits, feats = student(mapped(ids).to(args.device), mask.to(args.device))
+            th = None if t_feats is None else torch.as_tensor(t_feats[idx], dtype=torch.float32, device=args.device)
+            loss, parts = distillation_loss(
+                logits, torch.as_tensor(t_logits[idx], device=args.device), torch.as_tensor(y_all[idx], device=args.device),
+                torch.as_tensor(y_all[idx] >= 0, device=args.device), feats, th, proj, args.alpha, args.beta, args.gamma,
+                args.temperature, args.feature_loss, args.cos_target)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 5.0)
+            opt.step()
+            sched.step()
+            step += 1
+            bar.update()
+            for k, v in {"loss": loss.item(), **parts}.items():
+                run[k] = v if k not in run else 0.98 * run[k] + 0.02 * v
+            if step % 50 == 0:
+                log.log(step=step, epoch=step / steps_per_epoch, **run)
+            if step % eval_every == 0 or step == total:
+                f1 = macro_f1(y_va, _student_logits(student, x_va, id_map, tok.pad_token_id or 0, args.device).argmax(1))
+                log.log(step=step, epoch=step / steps_per_epoch, val_macro_f1=f1, elapsed_s=time.time() - t0)
+                bar.set_postfix(val_f1=f"{f1:.4f}")
+                if f1 > best["val_macro_f1"]:
+                    best, best_state, stale = {"val_macro_f1": f1, "step": step, "epoch": step / steps_per_epoch}, \
+                        copy.deepcopy(student.state_dict()), 0
+                else:
+                    stale += 1
+            if step >= total or stale >= args.patience:
+                break
+    bar.close()
+    student.load_state_dict(best_state)
+    student.eval()
+    tok_file = out / "tokenizer.json"
+    tok.backend_tokenizer.save(str(tok_file))
+    summary = {"args": {**asdict(args), "layers": list(args.layers)}, "best": best, "steps": step,
+               "labelled_rows": len(x_lab), "transfer_rows": len(x_tr), "vocab_kept": len(rows),
+               "train_seconds": round(time.time() - t0, 1)}
+    version = save_student(out, student.cpu(), args.student, tok_file, args.max_length,
+                           id_map=id_map if args.prune_vocab else None,
+                           extra={"teacher": str(args.teacher), "distillation": summary["args"]})
+    summary["version"] = version
+    log.plot(out / "train_log.png")
+    (out / "distill_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+@torch.inference_mode()
+def _student_logits(student, id_lists, id_map, pad_id, device, batch_size: int = 256) -> np.ndarray:
+    student.eval()
+    out = None
+    for idx in bucketed_batches([len(r) for r in id_lists], batch_size, np.random.default_rng(0), shuffle=False):
+        ids, mask = pad_batch([id_lists[i] for i in idx], pad_id)
+        logits, _ = student(torch.as_tensor(id_map)[ids].to(device), mask.to(device))
+        if out is None:
+            out = np.zeros((len(id_lists), logits.shape[1]), dtype=np.float32)
+        out[idx] = logits.float().cpu().numpy()
+    return out

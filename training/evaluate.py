@@ -1,0 +1,108 @@
+"""Evaluate a student (and optionally its teacher) on labelled files: quality per dataset and speed side by side."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from models import Predictor
+from models.labels import LABELS
+
+from .data import load_labelled
+from .metrics import classification_report, label_ids
+from .speed import measure_speed
+
+
+def datasets_from_files(paths: Sequence[str | Path], text_col="text", label_col="label", label_map=None) -> dict:
+    """{stem: frame}; a file with an ``agreement`` column also yields ``{stem}_allagree`` (agreement == 100)."""
+    out = {}
+    for p in paths:
+        df, _ = load_labelled([p], text_col, label_col, label_map)
+        out[Path(p).stem] = df
+        if df["agreement"].notna().any():
+            agree = df[df["agreement"] >= 100]
+            if len(agree):
+                out[f"{Path(p).stem}_allagree"] = agree.reset_index(drop=True)
+    return out
+
+
+def plot_confusion(matrix, title: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    m = np.asarray(matrix)
+    fig, ax = plt.subplots(figsize=(4.2, 3.8))
+    ax.imshow(m, cmap="Blues")
+    for (i, j), v in np.ndenumerate(m):
+        ax.text(j, i, str(v), ha="center", va="center", color="white" if v > m.max() / 2 else "black")
+    ax.set(xticks=range(len(LABELS)), yticks=range(len(LABELS)), xticklabels=LABELS, yticklabels=LABELS,
+           xlabel="predicted", ylabel="true", title=title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def evaluate(model: Predictor, datasets: dict, teacher: Predictor | None = None, png_dir: Path | None = None,
+             speed_texts: int = 512, extra_models: dict | None = None) -> dict:
+    result = {"model_version": model.version, "datasets": {}}
+    for name, df in datasets.items():
+        y = label_ids(df["label"])
+        probs = model.predict_proba(list(df["text"]))
+        entry = classification_report(probs, y)
+        if teacher is not None:
+            t_probs = teacher.predict_proba(list(df["text"]))
+            entry["teacher"] = classification_report(t_probs, y)
+            entry["agreement_with_teacher"] = float((t_probs.argmax(1) == probs.argmax(1)).mean())
+        for label, other in (extra_models or {}).items():
+            entry[label] = classification_report(other.predict_proba(list(df["text"])), y)
+        result["datasets"][name] = entry
+        if png_dir is not None:
+            png_dir.mkdir(parents=True, exist_ok=True)
+            plot_confusion(entry["confusion"], f"{name} (student)", png_dir / f"confusion_{name}.png")
+            if teacher is not None:
+                plot_confusion(entry["teacher"]["confusion"], f"{name} (teacher)", png_dir / f"confusion_{name}_teacher.png")
+    texts = [t for df in datasets.values() for t in df["text"]][:speed_texts]
+    predictors = {"model": model, **(extra_models or {}), **({"teacher": teacher} if teacher is not None else {})}
+    result["speed"] = {"threads": torch.get_num_threads(), **measure_speed(predictors, texts)}
+    if teacher is not None:
+        result["speed"]["throughput_ratio_vs_teacher"] = round(
+            result["speed"]["model"]["texts_per_s_batch64"] / result["speed"]["teacher"]["texts_per_s_batch64"], 2)
+    return result
+
+
+def format_table(result: dict) -> str:
+    lines = [f"model {result['model_version']}",
+             f"{'dataset':<22}{'n':>6}{'acc':>8}{'macro-F1':>10}{'ECE':>7}{'teacher F1':>12}{'agree':>7}"]
+    for name, e in result["datasets"].items():
+        t = e.get("teacher", {})
+        lines.append(f"{name:<22}{e['n']:>6}{e['accuracy']:>8.4f}{e['macro_f1']:>10.4f}{e['ece']:>7.3f}"
+                     f"{t.get('macro_f1', float('nan')):>12.4f}{e.get('agreement_with_teacher', float('nan')):>7.3f}")
+    for name, s in result["speed"].items():
+        if isinstance(s, dict):
+            lines.append(f"speed {name:<10} {s['texts_per_s_batch64']:>9.1f} texts/s at batch 64, "
+                         f"batch-1 p50 {s['latency_ms_batch1_p50']:.2f} ms")
+    return "\n".join(lines)
+
+
+def evaluate_artifact(model_dir: str | Path, teacher: str | None, test_dir: Path, device: str = "cpu") -> dict:
+    """Evaluate a freshly distilled artifact on its held-out split; write metrics.json and MODEL_CARD.md into it."""
+    from .card import write_model_card
+
+    model_dir = Path(model_dir)
+    files = sorted(test_dir.glob("test_*.csv"))
+    datasets = {k.removeprefix("test_"): v for k, v in datasets_from_files(files).items()}
+    model = Predictor.load(model_dir, device=device)
+    teacher_p = Predictor.load(teacher, device=device) if teacher else None
+    result = evaluate(model, datasets, teacher_p, png_dir=model_dir / "eval")
+    summary = json.loads((model_dir / "distill_summary.json").read_text())
+    metrics = {"held_out": result, "validation": summary["best"], "training": summary}
+    (model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    write_model_card(model_dir, metrics)
+    print(format_table(result), file=sys.stderr)
+    return metrics

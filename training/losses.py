@@ -1,0 +1,66 @@
+"""Distillation losses: temperature-softened KL on probabilities, and feature matching on hidden states."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+FEATURE_LOSSES = ("mse", "cosine", "cosine_target")
+
+
+def kd_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """T^2 * KL(softmax(teacher/T) || softmax(student/T)), averaged over the batch (Hinton et al., 2015).
+
+    The T^2 factor keeps the gradient scale of the soft term independent of T."""
+    t = temperature
+    log_p_s = F.log_softmax(student_logits / t, dim=-1)
+    log_p_t = F.log_softmax(teacher_logits / t, dim=-1)
+    return (t * t) * F.kl_div(log_p_s, log_p_t, reduction="batchmean", log_target=True)
+
+
+class FeatureProjection(nn.Module):
+    """Learned linear map from the student's feature width to the teacher's (identity when they match)."""
+
+    def __init__(self, student_dim: int, teacher_dim: int):
+        super().__init__()
+        self.proj = nn.Identity() if student_dim == teacher_dim else nn.Linear(student_dim, teacher_dim)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return self.proj(h)
+
+
+def feature_loss(student_h: torch.Tensor, teacher_h: torch.Tensor, kind: str = "mse", target: float = 1.0) -> torch.Tensor:
+    """Distance between (projected) student and teacher hidden states, averaged over the batch.
+
+    ``mse``: mean squared error. ``cosine``: 1 - cos. ``cosine_target``: (cos(H_T,i, H_S,i) - a)^2 summed over
+    the feature vectors i of a text, with target similarity ``a`` (a = 1 pulls the directions together)."""
+    if kind == "mse":
+        return F.mse_loss(student_h, teacher_h)
+    cos = F.cosine_similarity(student_h, teacher_h, dim=-1)
+    if kind == "cosine":
+        return (1.0 - cos).mean()
+    if kind == "cosine_target":
+        sq = (cos - target) ** 2
+        return sq.sum(-1).mean() if sq.dim() > 1 else sq.mean()
+    raise ValueError(f"unknown feature loss {kind!r}; expected one of {FEATURE_LOSSES}")
+
+
+def distillation_loss(student_logits, teacher_logits, labels, has_label, student_h, teacher_h, projection,
+                      alpha: float, beta: float, gamma: float, temperature: float, feature_kind: str = "mse",
+                      cos_target: float = 1.0) -> tuple[torch.Tensor, dict[str, float]]:
+    """alpha * CE(hard labels, labelled rows only) + beta * T^2 KL + gamma * feature loss; parts for logging."""
+    total = student_logits.new_zeros(())
+    parts = {}
+    if alpha > 0 and bool(has_label.any()):
+        ce = F.cross_entropy(student_logits[has_label], labels[has_label])
+        total = total + alpha * ce
+        parts["loss_ce"] = ce.item()
+    if beta > 0:
+        kl = kd_kl(student_logits, teacher_logits, temperature)
+        total = total + beta * kl
+        parts["loss_kl"] = kl.item()
+    if gamma > 0:
+        fl = feature_loss(projection(student_h), teacher_h, feature_kind, cos_target)
+        total = total + gamma * fl
+        parts["loss_feat"] = fl.item()
+    return total, parts
