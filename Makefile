@@ -18,7 +18,12 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
+# Browser tests drive the distribution's headless Chromium (never a downloaded one); installed when root.
 install: $(STAMP)
+	@command -v chromium >/dev/null 2>&1 || { \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -qq && apt-get install -y -qq chromium; \
+	    else echo "note: chromium is not installed (not root, or no apt-get); browser tests will be skipped" \
+	         "(install it with: sudo apt-get install chromium)"; fi; }
 
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider

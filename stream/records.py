@@ -1,0 +1,99 @@
+"""The records that cross module and process boundaries.
+
+``RawMessage`` (what arrived), ``NewsItem`` (a validated input), ``DeadLetter`` (a rejected input) are plain
+frozen dataclasses used inside a worker. ``ScoredRecord`` (topic ``news.scored``) and ``TickerScore`` (topic
+``news.by_ticker``, keyed by ticker) are the published contract: faust records serialised as plain JSON
+without faust metadata, so any Kafka client can read them (JSON Schemas in ``stream/schemas/``).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Dict, List, Optional
+
+import faust
+
+
+class Reason(str, Enum):
+    """Why a message went to the dead-letter topic (header ``finsentry-reason``)."""
+
+    NOT_UTF8 = "not_utf8"
+    INVALID_JSON = "invalid_json"
+    WRONG_TYPE = "wrong_type"
+    EMPTY_TEXT = "empty_text"
+    TEXT_TOO_LONG = "text_too_long"
+    MESSAGE_TOO_LARGE = "message_too_large"
+    MODEL_ERROR = "model_error"
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    """One Kafka record as received, independent of the client library."""
+
+    value: Optional[bytes]
+    key: Optional[bytes]
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int  # the Kafka record timestamp (producer create time)
+
+
+@dataclass(frozen=True, slots=True)
+class NewsItem:
+    """A valid input message, normalised: ids and timestamps filled in, tickers extracted."""
+
+    id: str
+    ts_ms: int
+    text: str
+    tickers: tuple[str, ...]
+    source: Optional[str]
+    raw: RawMessage
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    raw: RawMessage
+    reason: Reason
+    detail: str
+
+
+def iso_ms(ts_ms: int) -> str:
+    """``1700000000123`` -> ``'2023-11-14T22:13:20.123Z'``."""
+    dt = datetime.fromtimestamp(ts_ms / 1000, tz=timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts_ms % 1000:03d}Z"
+
+
+class ScoredRecord(faust.Record, serializer="json", include_metadata=False):
+    """One scored news item, published to the output topic keyed by ``id``."""
+
+    id: str
+    ts: str  # event time, ISO-8601 UTC
+    ts_ms: int  # event time, epoch milliseconds
+    tickers: List[str]
+    label: str
+    probabilities: Dict[str, float]
+    score: float  # P(positive) - P(negative), in [-1, 1]
+    model_version: str
+    latency_ms: float  # Kafka timestamp of the input -> scored
+    text: str
+    source: Optional[str] = None
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.asdict(), separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class TickerScore(faust.Record, serializer="json", include_metadata=False):
+    """One (ticker, scored item) pair, published to ``news.by_ticker`` keyed by ``ticker``, so one consumer
+    sees all of a ticker's scores on one partition. At-least-once: a redelivery may repeat an ``id``."""
+
+    ticker: str
+    id: str
+    ts_ms: int
+    score: float
+    label: str
+    model_version: str
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.asdict(), separators=(",", ":")).encode()

@@ -1,0 +1,50 @@
+"""The built-in symbol/alias list: company names as they appear in headlines -> ticker.
+
+Matching is case-sensitive on whole words ("Apple" but not "apple pie"). Replace or extend it with
+``symbols_file`` (JSON ``{"AAPL": ["Apple", "Apple Inc"]}``).
+"""
+from __future__ import annotations
+
+DEFAULT_SYMBOLS: dict[str, tuple[str, ...]] = {
+    "AAPL": ("Apple",),
+    "AMZN": ("Amazon",),
+    "AMD": ("Advanced Micro Devices",),
+    "BA": ("Boeing",),
+    "BAC": ("Bank of America", "BofA"),
+    "C": ("Citigroup", "Citibank"),
+    "CAT": ("Caterpillar",),
+    "CSCO": ("Cisco",),
+    "CVX": ("Chevron",),
+    "DIS": ("Disney",),
+    "GE": ("General Electric",),
+    "GOOG": ("Google", "Alphabet"),
+    "GS": ("Goldman Sachs",),
+    "HD": ("Home Depot",),
+    "IBM": ("IBM",),
+    "INTC": ("Intel",),
+    "JNJ": ("Johnson & Johnson",),
+    "JPM": ("JPMorgan", "JP Morgan", "J.P. Morgan"),
+    "KO": ("Coca-Cola",),
+    "MCD": ("McDonald's", "McDonalds"),
+    "META": ("Facebook", "Meta Platforms"),
+    "MMM": ("3M",),
+    "MRK": ("Merck",),
+    "MS": ("Morgan Stanley",),
+    "MSFT": ("Microsoft",),
+    "NFLX": ("Netflix",),
+    "NKE": ("Nike",),
+    "NVDA": ("Nvidia", "NVIDIA"),
+    "ORCL": ("Oracle",),
+    "PFE": ("Pfizer",),
+    "PG": ("Procter & Gamble",),
+    "QCOM": ("Qualcomm",),
+    "SBUX": ("Starbucks",),
+    "T": ("AT&T",),
+    "TSLA": ("Tesla",),
+    "UNH": ("UnitedHealth",),
+    "V": ("Visa Inc",),
+    "VZ": ("Verizon",),
+    "WFC": ("Wells Fargo",),
+    "WMT": ("Walmart", "Wal-Mart"),
+    "XOM": ("Exxon", "ExxonMobil", "Exxon Mobil"),
+}

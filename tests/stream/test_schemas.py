@@ -1,0 +1,34 @@
+"""The JSON Schemas in stream/schemas/ describe what the code produces."""
+import json
+from importlib.resources import files
+
+from stream.records import Reason, ScoredRecord, TickerScore, iso_ms
+from stream.sinks.kafka import dead_letter_headers
+from stream.records import DeadLetter, RawMessage
+
+
+def schema(name: str) -> dict:
+    return json.loads((files("stream") / "schemas" / name).read_text())
+
+
+def test_scored_record_fields_match_the_schema():
+    record = ScoredRecord(id="a", ts=iso_ms(0), ts_ms=0, tickers=["X"], label="neutral",
+                          probabilities={"negative": 0.2, "neutral": 0.5, "positive": 0.3}, score=0.1,
+                          model_version="v", latency_ms=1.0, text="t")
+    assert set(json.loads(record.to_json())) == set(schema("scored.schema.json")["required"])
+
+
+def test_ticker_score_fields_match_the_schema():
+    value = TickerScore(ticker="X", id="a", ts_ms=0, score=0.0, label="neutral", model_version="v").to_json()
+    assert set(json.loads(value)) == set(schema("ticker_score.schema.json")["required"])
+
+
+def test_dead_letter_headers_and_reasons_match_the_schema():
+    s = schema("dead_letter_headers.schema.json")
+    headers = dict(dead_letter_headers(DeadLetter(RawMessage(b"x", None, "news", 1, 2, 3), Reason.EMPTY_TEXT, "d")))
+    assert set(headers) == set(s["required"])
+    assert set(s["properties"]["finsentry-reason"]["enum"]) == {r.value for r in Reason}
+
+
+def test_news_schema_is_valid_json_with_text_or_headline():
+    assert schema("news.schema.json")["anyOf"] == [{"required": ["text"]}, {"required": ["headline"]}]
