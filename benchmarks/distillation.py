@@ -42,7 +42,8 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, default=Path("runs/bench"))
     p.add_argument("--unlabeled", type=Path, default=SHARED / "news_stream.csv")
     p.add_argument("--epochs", type=float, default=4.0)
-    p.add_argument("--transfer-limit", type=int, default=20000)
+    p.add_argument("--transfer-limit", type=int, default=30000)
+    p.add_argument("--cache-dir", type=Path, default=Path("runs/cache"), help="teacher outputs shared between runs")
     p.add_argument("--only", nargs="*", default=None, choices=sorted(VARIANTS))
     p.add_argument("--include", nargs="*", default=["models/default"], help="extra artifacts to evaluate alongside")
     p.add_argument("--skip-training", action="store_true", help="evaluate what is already under --out")
@@ -63,7 +64,7 @@ def main(argv=None) -> int:
         if not a.skip_training:
             args = DistillArgs(teacher=str(a.teacher), student=student, alpha=alpha, beta=beta, gamma=gamma,
                                feature_loss=kind, epochs=a.epochs, transfer_limit=len(transfer) if use_transfer else 0)
-            summaries[name] = distil(args, train, val, transfer if use_transfer else [], out, a.out / "cache")
+            summaries[name] = distil(args, train, val, transfer if use_transfer else [], out, a.cache_dir)
         elif (out / "distill_summary.json").is_file():
             summaries[name] = json.loads((out / "distill_summary.json").read_text())
     models = {name: Predictor.load(a.out / name, device="cpu") for name in summaries}

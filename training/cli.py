@@ -23,14 +23,14 @@ def _data_flags(p: argparse.ArgumentParser, required: bool = True) -> None:
     p.add_argument("--device", default="cpu", help="cpu | cuda | auto")
 
 
-def load_split(a, out: Path):
-    """Read, normalise and split the labelled data the same way for teacher and student; write the held-out parts."""
+def load_split(a, split_dir: Path):
+    """Read, normalise and split the labelled data the same way for teacher and student; write the parts to
+    ``split_dir`` (never into a model artifact: the split holds the data's text)."""
     from .data import load_labelled, parse_label_map, split
 
     data, report = load_labelled(a.data, a.text_col, a.label_col, parse_label_map(a.label_map))
     print(f"data: {report}; {len(data)} usable", file=sys.stderr)
     train, val, test = split(data, [a.val_fraction, a.test_fraction], a.seed)
-    split_dir = out / "split"
     split_dir.mkdir(parents=True, exist_ok=True)
     for name, part in (("train", train), ("val", val), ("test", test)):
         part.to_csv(split_dir / f"{name}.csv", index=False)
@@ -63,7 +63,7 @@ def train_teacher(argv: list[str]) -> int:
     a = p.parse_args(argv)
     args = TeacherArgs(base=a.base or str(minilm_path()), epochs=a.epochs, lr=a.lr, batch_size=a.batch_size,
                        max_length=a.max_length, class_balance=a.class_balance, seed=a.seed, device=_device(a.device))
-    train, val, _ = load_split(a, a.out)
+    train, val, _ = load_split(a, a.out / "split")
     summary = fine_tune(args, train, val, a.out)
     print(json.dumps(summary["best"]), file=sys.stderr)
     return 0
@@ -92,6 +92,9 @@ def distill(argv: list[str]) -> int:
     p.add_argument("--no-prune-vocab", action="store_true")
     p.add_argument("--cache-dir", type=Path, default=None, help="reuse teacher outputs between runs")
     p.add_argument("--no-evaluate", action="store_true", help="skip the held-out evaluation and model card")
+    p.add_argument("--split-dir", type=Path, default=None,
+                   help="where the train/val/test split is written (default: TEACHER/split for a local teacher, "
+                        "else runs/split); kept out of the artifact because it holds the data's text")
     a = p.parse_args(argv)
     args = DistillArgs(teacher=a.teacher, teacher_label_map=a.teacher_label_map, student=a.student, alpha=a.alpha, beta=a.beta, gamma=a.gamma,
                        temperature=a.temperature, feature_loss=a.feature_loss, cos_target=a.cos_target, epochs=a.epochs,
@@ -99,7 +102,8 @@ def distill(argv: list[str]) -> int:
                        hidden=a.hidden, layers=tuple(int(x) for x in a.layers.split(",")),
                        prune_vocab=not a.no_prune_vocab, transfer_limit=a.transfer_limit if a.unlabeled else 0,
                        seed=a.seed, device=_device(a.device))
-    train, val, test = load_split(a, a.out)
+    split_dir = a.split_dir or (Path(a.teacher) / "split" if Path(a.teacher).is_dir() else Path("runs/split"))
+    train, val, test = load_split(a, split_dir)
     transfer = []
     if a.unlabeled and args.transfer_limit:
         transfer = load_unlabelled(a.unlabeled, a.unlabeled_text_col, args.transfer_limit,
@@ -110,7 +114,7 @@ def distill(argv: list[str]) -> int:
     if not a.no_evaluate:
         from .evaluate import evaluate_artifact
 
-        evaluate_artifact(a.out, teacher=a.teacher, test_dir=a.out / "split", device=a.device)
+        evaluate_artifact(a.out, teacher=a.teacher, test_dir=split_dir, device=a.device)
     return 0
 
 
