@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..sinks.redis import TICKERS_KEY, doc_key, ticker_keys
+from ..sinks.redis import TICKERS_KEY, buckets_key, doc_key, parse_bucket, ticker_keys, window_head
 from ..windows import Window
 from .models import Headline, SeriesPoint, TickerList, TickerSeries, TickerSummary, WindowStats
 
@@ -54,31 +54,29 @@ class TickerQueries:
 
     async def series(self, ticker: str, window_name: str | None, headlines: int) -> TickerSeries | None:
         window = self.window(window_name)
-        zdocs, buckets, agg = ticker_keys(ticker)
+        zdocs, _, agg = ticker_keys(ticker)
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hget(agg, f"{window.name}:head")
-            pipe.hgetall(buckets)
+            pipe.hget(agg, f"{window.name}:state")
+            pipe.hgetall(buckets_key(ticker, window.name))
             pipe.zrevrange(zdocs, 0, headlines - 1)
-            head, raw, ids = await pipe.execute()
+            state, raw, ids = await pipe.execute()
+        head = window_head(state)
         if head is None and not ids:
             return None
         return TickerSeries(ticker=ticker, window=window.name, bucket_ms=window.bucket_ms,
                             points=self._points(window, head, raw), headlines=await self._headlines(ids))
 
     @staticmethod
-    def _points(window: Window, head: str | None, raw: dict[str, str]) -> list[SeriesPoint]:
+    def _points(window: Window, head: int | None, raw: dict[str, str]) -> list[SeriesPoint]:
         if head is None:
             return []
-        first = int(head) - window.buckets + 1
-        sums: dict[int, list[float]] = {}
-        prefix = window.name + ":"
-        for key, value in raw.items():  # "{window}:{bucket index}:{n|s|p|g}"
-            if not key.startswith(prefix):
-                continue
-            idx, field = key[len(prefix):].rsplit(":", 1)
-            if field in ("n", "s") and int(idx) >= first:
-                sums.setdefault(int(idx), [0, 0.0])[field == "s"] = float(value)
-        return [SeriesPoint(t_ms=i * window.bucket_ms, count=int(n), mean=s / n)
+        first = head - window.buckets + 1
+        sums: dict[int, tuple[int, float]] = {}
+        for key, value in raw.items():  # bucket index -> "count sum pos neg"
+            n, s, _, _ = parse_bucket(value)
+            if int(key) >= first:
+                sums[int(key)] = (n, s)
+        return [SeriesPoint(t_ms=i * window.bucket_ms, count=n, mean=s / n)
                 for i, (n, s) in sorted(sums.items()) if n > 0]
 
     async def _headlines(self, ids: list[str]) -> list[Headline]:

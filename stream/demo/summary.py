@@ -6,7 +6,7 @@ import threading
 import time
 from collections import deque
 
-from ..sinks.redis import TICKERS_KEY, ticker_keys
+from ..sinks.redis import TICKERS_KEY, agg_key
 
 
 class ScoredFollower:
@@ -53,7 +53,7 @@ def sentiment_table(redis_client, window: str = "5m") -> list[tuple[str, int, fl
     """(ticker, count, mean score, share negative, EWMA) per ticker, from the aggregates in Redis."""
     rows = []
     for ticker in sorted(redis_client.zrange(TICKERS_KEY, 0, -1)):
-        agg = redis_client.hgetall(ticker_keys(ticker)[2])
+        agg = redis_client.hgetall(agg_key(ticker))
         if agg:
             rows.append((ticker, int(agg.get(f"{window}:count", 0)), float(agg.get(f"{window}:mean", 0)),
                          float(agg.get(f"{window}:neg_share", 0)), float(agg.get("ewma", 0))))

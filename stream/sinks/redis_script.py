@@ -1,87 +1,95 @@
-"""The Lua script that writes one scored document at most once (docs/redis.md has the data model).
+"""The Lua script that writes scored documents at most once each (docs/redis.md has the data model).
 
 Python twin: ``stream.aggregates`` (same maths; ``tests/stream/test_redis_sink.py`` checks they agree).
 
-KEYS: 1 doc hash, 2 ticker index zset, then per ticker: docs zset, buckets hash, aggregate hash.
-ARGV: 1 id, 2 ts_ms, 3 score, 4 sign (+1 positive, -1 negative, 0 neutral), 5 doc ttl ms, 6 ticker ttl ms,
-      7 retention ms, 8 EWMA tau ms, 9 windows "name:bucket_ms:buckets,...", 10 n tickers,
-      11..10+n ticker names, then the doc hash's field/value pairs.
-Returns 1 when written, 0 when the id was already there (a redelivery: nothing changes).
+One call writes a chunk of documents (one argument holding them all as JSON): per-document calls spent most
+of their time packing ~20 arguments each in the Python client. Key names are built inside the script from
+the prefix, so it needs a single Redis primary (not Redis Cluster, where a document's keys span slots anyway).
+
+ARGV: 1 key prefix, 2 doc ttl ms, 3 ticker ttl ms, 4 retention ms, 5 EWMA tau ms,
+      6 windows "name:bucket_ms:buckets,...",
+      7 JSON array of {"id", "ts" (ms), "score", "sign" (+1 positive, -1 negative, 0 neutral), "tickers",
+        "fields" (the doc hash, strings only)}.
+Returns one integer per document: 1 written, 0 already there (a redelivery: nothing changes).
+
+Hashes stay small (a bucket is one field "n sum pos neg"; a window's running state is one field "head n sum
+pos neg") so that Redis keeps them in its compact encoding, where every lookup is a linear scan.
 """
 
 WRITE_DOC = r"""
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local ts, score, sign = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local doc_ttl, ticker_ttl, retention, tau = ARGV[5], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
-local nt = tonumber(ARGV[10])
-
-local fields = {}
-for i = 11 + nt, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('PEXPIRE', KEYS[1], doc_ttl)
+local prefix, doc_ttl, ticker_ttl = ARGV[1], ARGV[2], ARGV[3]
+local retention, tau = tonumber(ARGV[4]), tonumber(ARGV[5])
+local docs = cjson.decode(ARGV[7])
 
 local function fmt(x) return string.format('%.17g', x) end
 local function int(x) return string.format('%d', x) end
-local pos1 = (sign > 0) and 1 or 0
-local neg1 = (sign < 0) and 1 or 0
+local PACK5 = '(%S+) (%S+) (%S+) (%S+) (%S+)'
+local PACK4 = '(%S+) (%S+) (%S+) (%S+)'
 
 local windows = {}
-for name, bms, nb in string.gmatch(ARGV[9], '([^:,]+):(%d+):(%d+)') do
+for name, bms, nb in string.gmatch(ARGV[6], '([^:,]+):(%d+):(%d+)') do
   windows[#windows + 1] = {name, tonumber(bms), tonumber(nb)}
 end
+local nw = #windows
+local state_names = {'ewma_s', 'ewma_w', 'last_ts'}
+for w = 1, nw do state_names[#state_names + 1] = windows[w][1] .. ':state' end
 
-for t = 1, nt do
-  local ticker = ARGV[10 + t]
-  local zdocs, buckets, agg = KEYS[3 * t], KEYS[3 * t + 1], KEYS[3 * t + 2]
+local function add_to_ticker(ticker, id, ts, score, pos1, neg1)
+  local base = prefix .. 'tk:' .. ticker .. ':'
+  local agg = base .. 'agg'
+  local cur = redis.call('HMGET', agg, unpack(state_names))
 
   -- EWMA: time-decayed mean, the same whatever the arrival order.
-  local e = redis.call('HMGET', agg, 'ewma_s', 'ewma_w', 'last_ts')
-  local s, w, last = tonumber(e[1]), tonumber(e[2]), tonumber(e[3])
+  local s, wt, last = tonumber(cur[1]), tonumber(cur[2]), tonumber(cur[3])
   if last == nil then
-    s, w, last = score, 1, ts
+    s, wt, last = score, 1, ts
   elseif ts >= last then
     local d = math.exp(-(ts - last) / tau)
-    s, w, last = s * d + score, w * d + 1, ts
+    s, wt, last = s * d + score, wt * d + 1, ts
   else
     local d = math.exp(-(last - ts) / tau)
-    s, w = s + score * d, w + d
+    s, wt = s + score * d, wt + d
   end
-  local out = {'ewma_s', fmt(s), 'ewma_w', fmt(w), 'last_ts', int(last), 'ewma', fmt(s / w)}
+  local out = {'ewma_s', fmt(s), 'ewma_w', fmt(wt), 'last_ts', int(last), 'ewma', fmt(s / wt)}
 
   -- Rolling windows: running sums over the buckets ending at the newest bucket.
-  for _, win in ipairs(windows) do
-    local name, bms, nb = win[1], win[2], win[3]
+  for w = 1, nw do
+    local name, bms, nb = windows[w][1], windows[w][2], windows[w][3]
+    local buckets = base .. 'buckets:' .. name
     local idx = math.floor(ts / bms)
-    local st = redis.call('HMGET', agg, name .. ':head', name .. ':count', name .. ':sum', name .. ':pos',
-                          name .. ':neg')
-    local head = tonumber(st[1])
-    local n, sum, pos, neg = tonumber(st[2]) or 0, tonumber(st[3]) or 0, tonumber(st[4]) or 0, tonumber(st[5]) or 0
-    if head == nil then
-      head = idx
-    elseif idx > head then
+    local head, n, sum, pos, neg = idx, 0, 0, 0, 0
+    if cur[3 + w] then
+      local h, a, b, c, d = string.match(cur[3 + w], PACK5)
+      head, n, sum, pos, neg = tonumber(h), tonumber(a), tonumber(b), tonumber(c), tonumber(d)
+    end
+    if idx > head then
       for i = head - nb + 1, math.min(idx - nb, head) do
-        local p = name .. ':' .. int(i) .. ':'
-        local b = redis.call('HMGET', buckets, p .. 'n', p .. 's', p .. 'p', p .. 'g')
-        if b[1] then
-          n, sum = n - tonumber(b[1]), sum - tonumber(b[2])
-          pos, neg = pos - tonumber(b[3]), neg - tonumber(b[4])
-          redis.call('HDEL', buckets, p .. 'n', p .. 's', p .. 'p', p .. 'g')
+        local old = redis.call('HGET', buckets, int(i))
+        if old then
+          local a, b, c, d = string.match(old, PACK4)
+          n, sum, pos, neg = n - tonumber(a), sum - tonumber(b), pos - tonumber(c), neg - tonumber(d)
+          redis.call('HDEL', buckets, int(i))
         end
       end
       if n == 0 then sum = 0 end
       head = idx
     end
     if idx > head - nb then
-      local p = name .. ':' .. int(idx) .. ':'
-      local b = redis.call('HMGET', buckets, p .. 'n', p .. 's', p .. 'p', p .. 'g')
-      redis.call('HSET', buckets, p .. 'n', int((tonumber(b[1]) or 0) + 1), p .. 's', fmt((tonumber(b[2]) or 0) + score),
-                 p .. 'p', int((tonumber(b[3]) or 0) + pos1), p .. 'g', int((tonumber(b[4]) or 0) + neg1))
+      local bn, bs, bp, bg = 0, 0, 0, 0
+      local old = redis.call('HGET', buckets, int(idx))
+      if old then
+        local a, b, c, d = string.match(old, PACK4)
+        bn, bs, bp, bg = tonumber(a), tonumber(b), tonumber(c), tonumber(d)
+      end
+      local new = redis.call('HSET', buckets, int(idx),
+                             int(bn + 1) .. ' ' .. fmt(bs + score) .. ' ' .. int(bp + pos1) .. ' ' .. int(bg + neg1))
+      if new == 1 then redis.call('PEXPIRE', buckets, ticker_ttl) end  -- a new bucket: refresh the TTL
       n, sum, pos, neg = n + 1, sum + score, pos + pos1, neg + neg1
     end
     local mean, pshare, nshare = 0, 0, 0
     if n > 0 then mean, pshare, nshare = sum / n, pos / n, neg / n end
-    for _, kv in ipairs({{'head', int(head)}, {'count', int(n)}, {'sum', fmt(sum)}, {'pos', int(pos)},
-                         {'neg', int(neg)}, {'mean', fmt(mean)}, {'pos_share', fmt(pshare)},
+    local state = int(head) .. ' ' .. int(n) .. ' ' .. fmt(sum) .. ' ' .. int(pos) .. ' ' .. int(neg)
+    for _, kv in ipairs({{'state', state}, {'count', int(n)}, {'mean', fmt(mean)}, {'pos_share', fmt(pshare)},
                          {'neg_share', fmt(nshare)}}) do
       out[#out + 1] = name .. ':' .. kv[1]
       out[#out + 1] = kv[2]
@@ -89,12 +97,34 @@ for t = 1, nt do
   end
   redis.call('HSET', agg, unpack(out))
 
-  redis.call('ZADD', zdocs, ts, ARGV[1])
+  local zdocs = base .. 'docs'
+  redis.call('ZADD', zdocs, ts, id)
   redis.call('ZREMRANGEBYSCORE', zdocs, '-inf', '(' .. int(last - retention))
-  redis.call('ZADD', KEYS[2], 'GT', last, ticker)
+  redis.call('ZADD', prefix .. 'tickers', 'GT', last, ticker)
   redis.call('PEXPIRE', zdocs, ticker_ttl)
-  redis.call('PEXPIRE', buckets, ticker_ttl)
   redis.call('PEXPIRE', agg, ticker_ttl)
 end
-return 1
+
+local results = {}
+for i, doc in ipairs(docs) do
+  local key = prefix .. 'doc:' .. doc.id
+  if redis.call('EXISTS', key) == 1 then
+    results[i] = 0
+  else
+    local fields = {}
+    for k, v in pairs(doc.fields) do
+      fields[#fields + 1] = k
+      fields[#fields + 1] = v
+    end
+    redis.call('HSET', key, unpack(fields))
+    redis.call('PEXPIRE', key, doc_ttl)
+    local pos1 = (doc.sign > 0) and 1 or 0
+    local neg1 = (doc.sign < 0) and 1 or 0
+    for _, ticker in ipairs(doc.tickers) do
+      add_to_ticker(ticker, doc.id, doc.ts, doc.score, pos1, neg1)
+    end
+    results[i] = 1
+  end
+end
+return results
 """
