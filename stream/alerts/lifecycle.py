@@ -48,9 +48,10 @@ class Notice:
 class Lifecycle:
     """One rule's alert for one ticker. ``step`` returns the notification kind that is due, if any.
 
-    Silenced alerts move through the same states but notify nothing; if a silence ends while the
-    alert still fires, the firing notice goes out then, and a resolve notice is only sent for an
-    alert whose firing was notified.
+    Silenced alerts move through the same states but send no firing or repeat notice; if a silence
+    ends while the alert still fires, the firing notice goes out then. A resolve notice is sent for
+    every alert whose firing was notified, silenced or not: it closes the episode for receivers and
+    removes the alert from the active set, which would otherwise show it firing forever.
 
     >>> lc = Lifecycle()
     >>> t = Timing(for_articles=1)
@@ -75,7 +76,7 @@ class Lifecycle:
         self.n += 1
         if self.state != INACTIVE and (not active or direction != self.direction):
             notice = None
-            if self.state == FIRING and self.notified and not silenced:
+            if self.state == FIRING and self.notified:
                 notice = self._sent("resolved", ts)
             self.state, self.direction, self.notified = INACTIVE, 0, False
             if active:  # the direction flipped: the old alert resolves, a new one starts pending

@@ -79,6 +79,26 @@ async def test_silences_suppress_then_expire(redis, small_config, articles):
     assert [s.id for s in await store.list(now=NOW + 2, include_expired=True)] == [silence.id]
 
 
+async def test_silences_run_out_on_their_own(redis, small_config, articles):
+    clock = {"now": NOW}
+    engine = AlertEngine(redis, small_config, clock=lambda: clock["now"])
+    await SilenceStore(redis, cache_s=0).add(Silence.create(ticker=None, rule="ewma", duration_s=60, now=NOW))
+    arts = articles(STEP)
+    assert kinds(await engine.process(arts[:115])) == [("cusum", "firing")]  # ewma muted, cusum not
+    clock["now"] = NOW + 61  # the silence ended; no one expired it
+    assert kinds(await engine.process(arts[115:117])) == [("ewma", "firing")]
+
+
+async def test_an_alert_silenced_while_firing_still_resolves(redis, small_config, articles):
+    """Silencing a firing alert mutes it, but its end is still announced (and it leaves the active set)."""
+    engine = AlertEngine(redis, small_config, clock=lambda: NOW)
+    arts = articles(STEP)
+    assert kinds(await engine.process(arts[:115])) == [("cusum", "firing"), ("ewma", "firing")]
+    await SilenceStore(redis, cache_s=0).add(Silence.create(ticker="AAPL", rule=None, duration_s=3600, now=NOW))
+    assert kinds(await engine.process(arts[115:])) == [("cusum", "resolved"), ("ewma", "resolved")]
+    assert await engine.store.active_alerts() == []
+
+
 async def test_live_listeners_get_alerts_over_pubsub(redis, small_config, articles):
     pubsub = redis.pubsub()
     await pubsub.subscribe("fs:alerts:live")

@@ -58,6 +58,14 @@ def test_silenced_alert_notifies_when_the_silence_ends_and_resolves_quietly_if_n
     assert kinds == [None, None, None, None]
 
 
+def test_a_silence_added_after_the_firing_notice_mutes_repeats_but_not_the_resolve():
+    lc = Lifecycle()
+    kinds = run(lc, [(True, 1)] * 6 + [(False, 0)], Timing(for_articles=0, repeat_interval_s=10),
+                silenced={2, 3, 4, 5, 6})
+    assert kinds == ["firing", "repeat", None, None, None, None, "resolved"]
+    assert lc.state == INACTIVE
+
+
 def test_notices_carry_the_episode_and_round_trip():
     lc = Lifecycle()
     t = Timing(for_articles=1)
