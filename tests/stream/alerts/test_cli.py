@@ -1,6 +1,7 @@
 """``finsentry silence`` and ``finsentry alerts tail`` against a real Redis."""
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -45,9 +46,51 @@ def test_silence_add_list_expire(redis_service, capsys, monkeypatch):
 async def test_alerts_tail_prints_recent_alerts(redis, redis_service, small_config, articles, capsys, monkeypatch):
     monkeypatch.delenv("FINSENTRY_CONFIG", raising=False)
     alerts = await AlertEngine(redis, small_config, clock=lambda: 1.8e9).process(articles(STEP))
-    import asyncio
-
     code = await asyncio.to_thread(alerts_main, ["tail", "--no-follow", "--json", "--redis-url", redis_service.url])
     lines = capsys.readouterr().out.splitlines()
     assert code == 0 and [json.loads(x)["id"] for x in lines] == [a["id"] for a in alerts]
     assert "FIRING" in format_alert(alerts[0]) and "AAPL" in format_alert(alerts[0])
+
+
+def _readline(proc, timeout_s: float = 15.0) -> str:
+    """One line of the child's stdout, or fail after ``timeout_s`` (a thread keeps the test from hanging)."""
+    import queue
+    import threading
+
+    out: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: out.put(proc.stdout.readline()), daemon=True).start()
+    try:
+        return out.get(timeout=timeout_s)
+    except queue.Empty:
+        raise AssertionError(f"finsentry alerts tail printed nothing within {timeout_s}s") from None
+
+
+async def test_alerts_tail_follows_new_alerts_as_a_real_command(redis, redis_service, small_config, articles):
+    """``finsentry alerts tail`` in its own process: the latest alert first, then each new one as the engine
+    commits it, filtered by ticker; it exits cleanly on Ctrl-C."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    engine = AlertEngine(redis, small_config, clock=lambda: 1.8e9)
+    arts = articles(STEP)
+    firing = await engine.process(arts[:115])
+    assert [a["notice"] for a in firing] == ["firing", "firing"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FINSENTRY_")}
+    proc = subprocess.Popen([sys.executable, "-m", "finsentry_cli", "alerts", "tail", "-n", "1", "--json",
+                             "--ticker", "aapl", "--redis-url", redis_service.url],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert json.loads(await asyncio.to_thread(_readline, proc))["id"] == firing[-1]["id"]
+        await engine.process(articles(STEP[:40], ticker="MSFT"))  # calm MSFT news: no alert, and filtered anyway
+        resolved = await engine.process(arts[115:])
+        assert sorted(a["notice"] for a in resolved) == ["resolved", "resolved"]
+        followed = [json.loads(await asyncio.to_thread(_readline, proc)) for _ in resolved]
+        assert [a["id"] for a in followed] == [a["id"] for a in resolved]
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 0, proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
