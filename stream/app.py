@@ -7,6 +7,7 @@ the partition's next owner gets the messages again.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
 import tempfile
@@ -46,7 +47,8 @@ def abandon(events: Iterable[Any]) -> None:
 
 
 class FaustPublisher:
-    """``Publisher`` over faust's producer (raw bytes in, delivery future out)."""
+    """``Publisher`` over the faust app's producer: raw bytes in, delivery future out. Sends go straight to the
+    producer (the worker declares its output topics at startup), skipping faust's per-message channel layer."""
 
     def __init__(self, app: faust.App):
         self.app = app
@@ -58,7 +60,7 @@ class FaustPublisher:
         return self._topics[name]
 
     async def send(self, topic: str, key: bytes | None, value: bytes | None, headers=None):
-        return await self.topic(topic).send(key=key, value=value, headers=headers, force=True)
+        return await self.app.producer.send(topic, key, value, None, None, headers)
 
 
 class Worker:
@@ -123,7 +125,11 @@ class Worker:
         @app.task
         async def declare_outputs() -> None:
             for name in outputs:
-                await self.publisher.topic(name).maybe_declare()
+                try:
+                    await self.publisher.topic(name).maybe_declare()
+                except Exception as exc:  # e.g. no CreateTopics permission: the topics may be managed elsewhere
+                    log.warning("could not declare topic %s (%s: %s); assuming it exists", name,
+                                type(exc).__name__, exc)
 
         @app.on_partitions_assigned.connect
         async def on_assigned(sender, assigned, **kwargs) -> None:
@@ -143,7 +149,7 @@ class Worker:
         async def readyz(web, request):
             problems = [] if self.assigned else ["no partition assignment yet"]
             try:
-                await self.redis.ping()
+                await asyncio.wait_for(self.redis.ping(), timeout=1.0)
             except Exception as exc:  # report, never raise, from a probe
                 problems.append(f"redis unreachable: {type(exc).__name__}")
             self.metrics.ready.set(0 if problems else 1)
@@ -153,6 +159,9 @@ class Worker:
         """Run until SIGINT/SIGTERM (blocking); exits the process with faust's status."""
         log.info("finsentry worker starting with settings %s", self.settings.redacted())
         worker = faust.Worker(self.app, loglevel=self.settings.log_level.lower(), quiet=True)
+        # faust's terminal spinner sets the root logger to DEBUG so that it can spin on every record: every
+        # aiokafka debug call per message would then build a log record (tens of microseconds each).
+        worker.spinner = None
         try:
             worker.execute_from_commandline()
         finally:

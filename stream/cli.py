@@ -45,7 +45,7 @@ def worker_parser() -> argparse.ArgumentParser:
     p.add_argument("--model-dir", help="student artifact or teacher directory (default models/default)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"])
     p.add_argument("--max-batch", type=int, help="messages per micro-batch (default 256)")
-    p.add_argument("--max-wait", type=float, help="seconds to wait for a batch to fill (default 0.1)")
+    p.add_argument("--max-wait", type=float, help="seconds to wait for a batch to fill (default 0.05)")
     p.add_argument("--metrics-port", type=int, help="port of /metrics, /healthz, /readyz (default 9100)")
     p.add_argument("--alerts", action=argparse.BooleanOptionalAction, default=None,
                    help="forward per-ticker scores to the by-ticker topic for the alerts agent")
@@ -81,7 +81,15 @@ def run_worker(argv: list[str]) -> int:
 
 def main(command: str, argv: list[str]) -> int:
     if command in DELEGATED:
-        return int(importlib.import_module(DELEGATED[command]).main(command, argv) or 0)
+        try:
+            module = importlib.import_module(DELEGATED[command])
+        except ModuleNotFoundError as exc:
+            if exc.name != DELEGATED[command]:
+                raise
+            print(f"finsentry {command}: not available in this build ({DELEGATED[command]} is missing)",
+                  file=sys.stderr)
+            return 2
+        return int(module.main(command, argv) or 0)
     try:
         if command == "worker":
             return run_worker(argv)

@@ -23,6 +23,17 @@ from .errors import StreamError
 log = logging.getLogger(__name__)
 
 
+def die_with_parent() -> None:
+    """In a child between fork and exec: ask Linux to SIGTERM it when the parent dies, so that local services
+    never outlive a killed test run or demo. A no-op elsewhere."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -91,7 +102,8 @@ class _Server:
             return self
         with self.log_path.open("ab") as out:
             self.proc = subprocess.Popen(self.argv(), stdout=out, stderr=subprocess.STDOUT, cwd=self._dir,
-                                         stdin=subprocess.DEVNULL, start_new_session=True)
+                                         stdin=subprocess.DEVNULL, start_new_session=True,
+                                         preexec_fn=die_with_parent)
         try:
             wait_for_port(self.port, self.start_timeout_s, self.proc, f"{self.what} ({self.log_path})")
         except BaseException:

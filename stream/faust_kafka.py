@@ -1,7 +1,7 @@
 """faust's aiokafka transport with a configurable fetch.max.wait.ms.
 
 faust fixes it at 1500 ms. A broker may hold a fetch that long when a partition has little data, which then
-dominates end-to-end latency at low rates; Kafka's own default is 500 ms and we default to 100 ms.
+dominates end-to-end latency at low rates; Kafka's own default is 500 ms and we default to 50 ms.
 """
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     # Tests and the demo use 6 s / 1 s so that group joins take seconds, not half a minute.
     broker_session_timeout_s: float = Field(30.0, gt=0)
     broker_heartbeat_interval_s: float = Field(3.0, gt=0)
-    kafka_fetch_max_wait_ms: int = Field(100, ge=1, le=30_000)  # bounds latency when partitions are quiet
+    kafka_fetch_max_wait_ms: int = Field(50, ge=1, le=30_000)  # bounds latency when partitions are quiet
 
     # Redis: a password in redis_url works too, but prefer redis_password (never logged).
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     infer_batch_size: int = Field(64, ge=1)
     max_batch: int = Field(256, ge=1)
-    max_wait_s: float = Field(0.1, gt=0)
+    max_wait_s: float = Field(0.05, gt=0)
 
     # Input validation and ticker extraction
     max_message_bytes: int = Field(65_536, ge=64)

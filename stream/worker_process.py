@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Mapping
 
-from .embedded import free_port
+from .embedded import die_with_parent, free_port
 from .errors import StreamError
 
 
@@ -42,7 +42,8 @@ class WorkerProcess:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", "finsentry_cli", "worker"], env=self.env,
                                          stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)  # Ctrl-C is ours to forward
+                                         start_new_session=True,  # Ctrl-C is ours to forward
+                                         preexec_fn=die_with_parent)
         return self
 
     def get(self, path: str, timeout_s: float = 2.0) -> tuple[int, bytes]:
