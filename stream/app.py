@@ -85,19 +85,34 @@ class Worker:
             RedisSink(self.redis, s.parsed_windows, doc_ttl_s=s.doc_ttl_s, ticker_ttl_s=s.ticker_ttl_s,
                       retention_s=s.ticker_retention_s, ewma_halflife_s=s.ewma_halflife_s,
                       on_result=lambda written, dups: self.metrics.duplicates.inc(dups)),
-            ScoredSink(self.publisher, s.output_topic, s.by_ticker_topic if s.alerts_enabled else None),
+            ScoredSink(self.publisher, s.output_topic, s.by_ticker_topic if s.alerts_active else None),
             DeadLetterSink(self.publisher, s.dlq_topic),
         ]
         validator = Validator(TickerExtractor.from_file(s.symbols_file, s.max_tickers), s.max_message_bytes,
                               s.max_text_chars)
         self.pipeline = BatchPipeline(validator, self.inference, model_version, sinks,
                                       Backoff(s.retry_initial_s, s.retry_max_s), self.metrics)
+        self.alerts = self._register_alerts() if s.alerts_active else None
         self._wire()
+
+    def _register_alerts(self):
+        """The shift-alert agent (``stream.alerts``) on the by-ticker topic, sharing this worker's Redis client."""
+        from .alerts.agent import register_alert_agent
+
+        runtime = register_alert_agent(self.app, self.settings, redis=self.redis)
+        self.metrics.alerts_emitted.set_function(lambda: runtime.emitted)
+        self.metrics.alert_bad_records.set_function(lambda: runtime.bad_records)
+
+        @self.app.on_before_shutdown.connect
+        async def close_alerts(sender, **kwargs) -> None:
+            await runtime.close()
+
+        return runtime
 
     def _wire(self) -> None:
         app, s = self.app, self.settings
         source = app.topic(s.input_topic, key_serializer="raw", value_serializer="raw")
-        outputs = [s.output_topic, s.dlq_topic] + ([s.by_ticker_topic] if s.alerts_enabled else [])
+        outputs = [s.output_topic, s.dlq_topic] + ([s.by_ticker_topic, s.alerts_topic] if s.alerts_active else [])
 
         @app.agent(source, name="finsentry.score", concurrency=1)
         async def score(stream):

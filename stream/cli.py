@@ -48,7 +48,8 @@ def worker_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-wait", type=float, help="seconds to wait for a batch to fill (default 0.05)")
     p.add_argument("--metrics-port", type=int, help="port of /metrics, /healthz, /readyz (default 9100)")
     p.add_argument("--alerts", action=argparse.BooleanOptionalAction, default=None,
-                   help="forward per-ticker scores to the by-ticker topic for the alerts agent")
+                   help="run the shift alerts: forward per-ticker scores to the by-ticker topic and detect "
+                        "sentiment shifts on them (default on; FINSENTRY_ALERTS_ENABLED)")
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return p
 

@@ -42,6 +42,10 @@ class Metrics:
         self.last_batch = Gauge("finsentry_last_batch_timestamp_seconds", "When the last batch completed",
                                 registry=r)
         self.ready = Gauge("finsentry_ready", "1 once partitions are assigned and Redis answers", registry=r)
+        self.alerts_emitted = Gauge("finsentry_alerts_emitted", "Alert notifications this worker committed "
+                                    "since it started (0 with alerts off)", registry=r)
+        self.alert_bad_records = Gauge("finsentry_alert_bad_records", "By-ticker records the alert agent "
+                                       "skipped as malformed since start", registry=r)
 
     def observe_write(self, sink: str, seconds: float) -> None:
         if sink == "redis":

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Dict, List, Optional
+from typing import ClassVar, Dict, List, Optional
 
 import faust
 
@@ -86,7 +86,10 @@ class ScoredRecord(faust.Record, serializer="json", include_metadata=False):
 
 class TickerScore(faust.Record, serializer="json", include_metadata=False):
     """One (ticker, scored item) pair, published to ``news.by_ticker`` keyed by ``ticker``, so one consumer
-    sees all of a ticker's scores on one partition. At-least-once: a redelivery may repeat an ``id``."""
+    sees all of a ticker's scores on one partition. At-least-once: a redelivery may repeat an ``id``.
+
+    It carries what the shift alerts need (``stream.alerts.article``): the score and the winning class's
+    probability (``confidence``, for confidence weighting) and the headline (evidence in alert payloads)."""
 
     ticker: str
     id: str
@@ -94,6 +97,17 @@ class TickerScore(faust.Record, serializer="json", include_metadata=False):
     score: float
     label: str
     model_version: str
+    confidence: float = 1.0  # probability of ``label``
+    headline: str = ""  # the first HEADLINE_CHARS characters of the text
+
+    HEADLINE_CHARS: ClassVar[int] = 280
+
+    @classmethod
+    def for_ticker(cls, record: ScoredRecord, ticker: str) -> "TickerScore":
+        return cls(ticker=ticker, id=record.id, ts_ms=record.ts_ms, score=record.score, label=record.label,
+                   confidence=float(record.probabilities.get(record.label, max(record.probabilities.values(),
+                                                                                 default=1.0))),
+                   model_version=record.model_version, headline=record.text[:cls.HEADLINE_CHARS])
 
     def to_json(self) -> bytes:
-        return json.dumps(self.asdict(), separators=(",", ":")).encode()
+        return json.dumps(self.asdict(), separators=(",", ":"), ensure_ascii=False).encode()

@@ -10,19 +10,35 @@ from typing import Annotated, Any, Literal, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, InitSettingsSource, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, EnvSettingsSource, InitSettingsSource, NoDecode, SettingsConfigDict
 
+from .alerts.config import AlertConfig
 from .errors import ConfigError
 from .windows import Window, parse_windows
 
-# Values read from the TOML file for the Settings being built (the lowest-priority source).
+# Values read from the TOML file for the Settings being built (the lowest-priority source), and the
+# environment it is built from (None: the process environment).
 _file_values: ContextVar[dict[str, Any]] = ContextVar("finsentry_file_values", default={})
+_environ: ContextVar[Mapping[str, str] | None] = ContextVar("finsentry_environ", default=None)
+
+
+class _EnvSource(EnvSettingsSource):
+    """``FINSENTRY_*`` variables from the mapping given to ``load_settings`` (the process's by default)."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        environ = _environ.get()
+        if environ is None:
+            return super()._load_env_vars()
+        return {(k if self.case_sensitive else k.lower()): v for k, v in environ.items()
+                if not (self.env_ignore_empty and v == "")}
 
 DAY = 86_400
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FINSENTRY_", frozen=True, extra="forbid")
+    # Nested values (the alert rules) from the environment: FINSENTRY_ALERTS__EWMA__LIMIT=4.5.
+    model_config = SettingsConfigDict(env_prefix="FINSENTRY_", env_nested_delimiter="__", frozen=True,
+                                      extra="forbid")
 
     # Kafka; security options are passed through to faust/aiokafka and kafka-python.
     kafka_bootstrap: str = "127.0.0.1:9092"
@@ -39,7 +55,10 @@ class Settings(BaseSettings):
     dlq_topic: str = "news.dlq"
     by_ticker_topic: str = "news.by_ticker"
     alerts_topic: str = "alerts"
-    alerts_enabled: bool = False  # forward TickerScores to by_ticker_topic for the alerts agent
+    # Shift alerts (stream.alerts): the worker forwards TickerScores to by_ticker_topic and runs the detection
+    # agent and alert dispatchers; rules, delivery and keys live in `alerts` ([alerts] in TOML).
+    alerts_enabled: bool = True
+    alerts: AlertConfig = AlertConfig()
     topic_partitions: int = Field(4, ge=1)
     topic_replication: int = Field(1, ge=1)
     # Tests and the demo use 6 s / 1 s so that group joins take seconds, not half a minute.
@@ -111,7 +130,12 @@ class Settings(BaseSettings):
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
                                    file_secret_settings):
-        return init_settings, env_settings, InitSettingsSource(settings_cls, dict(_file_values.get()))
+        return init_settings, _EnvSource(settings_cls), InitSettingsSource(settings_cls, dict(_file_values.get()))
+
+    @property
+    def alerts_active(self) -> bool:
+        """Whether the worker runs the shift alerts (``alerts_enabled`` and ``alerts.enabled``)."""
+        return self.alerts_enabled and self.alerts.enabled
 
     @property
     def parsed_windows(self) -> tuple[Window, ...]:
@@ -141,17 +165,17 @@ def load_settings(flags: Mapping[str, Any] | None = None, config_file: str | Pat
                   environ: Mapping[str, str] | None = None) -> Settings:
     """Build the process's settings. ``flags`` (None values ignored) beat ``FINSENTRY_*`` variables, which beat
     the TOML file (``config_file`` or ``FINSENTRY_CONFIG``), which beats the defaults."""
-    environ = os.environ if environ is None else environ
-    path = config_file or environ.get("FINSENTRY_CONFIG")
+    path = config_file or (os.environ if environ is None else environ).get("FINSENTRY_CONFIG")
     file_values = _read_toml(Path(path)) if path else {}
-    token = _file_values.set(file_values)
+    tokens = _file_values.set(file_values), _environ.set(environ)
     try:
         return Settings(**{k: v for k, v in (flags or {}).items() if v is not None})
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"invalid settings: {problems}") from None
     finally:
-        _file_values.reset(token)
+        _file_values.reset(tokens[0])
+        _environ.reset(tokens[1])
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

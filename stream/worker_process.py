@@ -16,13 +16,22 @@ from .embedded import die_with_parent, free_port
 from .errors import StreamError
 
 
+def _reveal(value: Any) -> Any:
+    """JSON for what ``json`` cannot encode: a secret's value (the child needs it), else its string form."""
+    return value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
+
+
 def settings_env(**fields: Any) -> dict[str, str]:
     """``settings_env(max_batch=64)`` -> ``{"FINSENTRY_MAX_BATCH": "64"}`` (None values dropped)."""
     out = {}
     for name, value in fields.items():
         if value is None:
             continue
-        if isinstance(value, (list, tuple)):
+        if hasattr(value, "model_dump"):  # a nested settings model, e.g. alerts=AlertConfig(...)
+            value = json.dumps(value.model_dump(), default=_reveal)
+        elif isinstance(value, dict):
+            value = json.dumps(value, default=_reveal)
+        elif isinstance(value, (list, tuple)):
             value = ",".join(map(str, value))
         elif isinstance(value, bool):
             value = "true" if value else "false"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 COMPANIES = {"AAPL": "Apple", "MSFT": "Microsoft", "TSLA": "Tesla", "NVDA": "Nvidia", "JPM": "JPMorgan",
              "XOM": "Exxon"}
@@ -44,8 +44,13 @@ DEFAULT = (0.35, 0.25)
 
 @dataclass
 class HeadlineGenerator:
+    """``next(elapsed_s)`` -> one input message for a random ticker; each ticker's (P(positive), P(negative))
+    comes from ``before`` until ``change_at_s``, then from ``after`` (``DEFAULT`` for tickers in neither)."""
+
     change_at_s: float = 60.0
     seed: int = 0
+    before: dict[str, tuple[float, float]] = field(default_factory=lambda: dict(BEFORE))
+    after: dict[str, tuple[float, float]] = field(default_factory=lambda: dict(AFTER))
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -57,7 +62,7 @@ class HeadlineGenerator:
     def next(self, elapsed_s: float, now_ms: int | None = None) -> dict:
         rng = self.rng
         ticker = rng.choice(list(COMPANIES))
-        p_pos, p_neg = (BEFORE if elapsed_s < self.change_at_s else AFTER).get(ticker, DEFAULT)
+        p_pos, p_neg = (self.before if elapsed_s < self.change_at_s else self.after).get(ticker, DEFAULT)
         u = rng.random()
         templates = POSITIVE if u < p_pos else NEGATIVE if u < p_pos + p_neg else NEUTRAL
         text = rng.choice(templates).format(name=COMPANIES[ticker], t=ticker, pct=rng.randint(2, 18),

@@ -36,8 +36,7 @@ class ScoredSink:
             pending.append(await self.publisher.send(self.output_topic, record.id.encode(), record.to_json()))
             if self.by_ticker_topic:
                 for ticker in record.tickers:
-                    value = TickerScore(ticker=ticker, id=record.id, ts_ms=record.ts_ms, score=record.score,
-                                        label=record.label, model_version=record.model_version).to_json()
+                    value = TickerScore.for_ticker(record, ticker).to_json()
                     pending.append(await self.publisher.send(self.by_ticker_topic, ticker.encode(), value))
         await asyncio.gather(*pending)
 

@@ -21,6 +21,14 @@ def tiny_model(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def keyword_model(tmp_path_factory):
+    """A real artifact that scores by keywords (``stream.testing.make_keyword_artifact``)."""
+    from stream.testing import make_keyword_artifact
+
+    return make_keyword_artifact(tmp_path_factory.mktemp("model") / "keywords")
+
+
+@pytest.fixture(scope="session")
 def kafka():
     with EmbeddedKafka() as server:
         yield server
@@ -43,13 +51,13 @@ def redis_client(redis_server):
 
 @pytest.fixture
 def topics(kafka):
-    """Unique topic names (input, scored, dlq, by_ticker, group) for one test; input has 4 partitions."""
+    """Unique topic names (input, scored, dlq, by_ticker, alerts, group) for one test; input has 4 partitions."""
     tag = f"t{next(_counter)}-{uuid.uuid4().hex[:6]}"
     names = {"input_topic": f"news-{tag}", "output_topic": f"scored-{tag}", "dlq_topic": f"dlq-{tag}",
-             "by_ticker_topic": f"byticker-{tag}", "group_id": f"g-{tag}"}
+             "by_ticker_topic": f"byticker-{tag}", "alerts_topic": f"alerts-{tag}", "group_id": f"g-{tag}"}
     create_topics([names["input_topic"]], partitions=4, bootstrap_servers=kafka.bootstrap)
-    create_topics([names["output_topic"], names["dlq_topic"], names["by_ticker_topic"]], partitions=2,
-                  bootstrap_servers=kafka.bootstrap)
+    create_topics([names["output_topic"], names["dlq_topic"], names["by_ticker_topic"], names["alerts_topic"]],
+                  partitions=2, bootstrap_servers=kafka.bootstrap)
     return names
 
 

@@ -19,8 +19,23 @@ def test_scored_record_fields_match_the_schema():
 
 
 def test_ticker_score_fields_match_the_schema():
-    value = TickerScore(ticker="X", id="a", ts_ms=0, score=0.0, label="neutral", model_version="v").to_json()
-    assert set(json.loads(value)) == set(schema("ticker_score.schema.json")["required"])
+    record = ScoredRecord(id="a", ts=iso_ms(0), ts_ms=0, tickers=["X"], label="negative",
+                          probabilities={"negative": 0.7, "neutral": 0.2, "positive": 0.1}, score=-0.6,
+                          model_version="v", latency_ms=1.0, text="t" * 500)
+    value = json.loads(TickerScore.for_ticker(record, "X").to_json())
+    assert set(value) == set(schema("ticker_score.schema.json")["required"])
+    assert value["confidence"] == 0.7 and len(value["headline"]) == 280
+
+
+def test_ticker_scores_carry_what_the_alerts_read():
+    from stream.alerts.article import articles_from_record
+
+    record = ScoredRecord(id="a", ts=iso_ms(5_000), ts_ms=5_000, tickers=["AAPL", "MSFT"], label="positive",
+                          probabilities={"negative": 0.1, "neutral": 0.2, "positive": 0.7}, score=0.6,
+                          model_version="bilstm-1", latency_ms=1.0, text="Apple and Microsoft rally")
+    (article,) = articles_from_record(json.loads(TickerScore.for_ticker(record, "MSFT").to_json()))
+    assert (article.ticker, article.ts, article.score, article.confidence, article.model_version,
+            article.headline) == ("MSFT", 5.0, 0.6, 0.7, "bilstm-1", "Apple and Microsoft rally")
 
 
 def test_dead_letter_headers_and_reasons_match_the_schema():

@@ -69,3 +69,41 @@ def test_redact_url():
     assert redact_url("rediss://u:p@h:1/0") == "rediss://u:***@h:1/0"
     assert redact_url("redis://:p@h:1") == "redis://:***@h:1"
     assert redact_url("redis://h:1") == "redis://h:1"
+
+
+def test_environ_argument_replaces_the_process_environment(monkeypatch):
+    monkeypatch.setenv("FINSENTRY_MAX_BATCH", "7")
+    assert load_settings().max_batch == 7
+    assert load_settings(environ={}).max_batch == 256
+    assert load_settings(environ={"FINSENTRY_MAX_BATCH": "9"}).max_batch == 9
+
+
+def test_alerts_are_on_by_default_with_nested_rules_from_env_and_file(tmp_path):
+    s = load_settings(environ={})
+    assert s.alerts_enabled and s.alerts_active and s.alerts.ewma.enabled
+    path = tmp_path / "fs.toml"
+    path.write_text("[finsentry.alerts.ewma]\nlimit = 4.5\n[finsentry.alerts.cusum]\nenabled = false\n")
+    s = load_settings(config_file=path, environ={"FINSENTRY_ALERTS__EWMA__LAM": "0.2"})
+    assert (s.alerts.ewma.limit, s.alerts.ewma.lam, s.alerts.cusum.enabled) == (4.5, 0.2, False)
+    assert not load_settings(environ={"FINSENTRY_ALERTS__ENABLED": "false"}).alerts_active
+    with pytest.raises(ConfigError, match=r"alerts: .*ewma\.lam: expected a number"):
+        load_settings({"alerts": {"ewma": {"lam": 7}}}, environ={})
+
+
+def test_worker_flags_switch_alerts_off():
+    from stream.cli import WORKER_FLAGS, settings_from, worker_parser
+
+    args = worker_parser().parse_args(["--no-alerts", "--max-batch", "32"])
+    s = settings_from(args, WORKER_FLAGS)
+    assert not s.alerts_enabled and s.max_batch == 32
+    assert settings_from(worker_parser().parse_args([]), WORKER_FLAGS).alerts_enabled
+
+
+def test_webhook_secrets_are_masked_in_logs_but_reach_a_worker_process():
+    from stream.worker_process import settings_env
+
+    s = load_settings({"alerts": {"webhooks": [{"url": "https://hooks.example/x", "secret": "whsec"}]}},
+                      environ={})
+    assert "whsec" not in str(s.redacted()) and "whsec" not in repr(s)
+    child = load_settings(environ=settings_env(alerts=s.alerts))
+    assert child.alerts.webhooks[0].secret.get_secret_value() == "whsec"
