@@ -39,43 +39,57 @@ def settings_env(**fields: Any) -> dict[str, str]:
     return out
 
 
-class WorkerProcess:
-    def __init__(self, log_path: str | Path, env: Mapping[str, str] | None = None, **settings: Any):
-        self.port = settings.pop("metrics_port", None) or free_port()
-        self.settings = {"metrics_host": "127.0.0.1", "metrics_port": self.port, **settings}
-        self.env = {**os.environ, **(env or {}), **settings_env(**self.settings)}
+class ServiceProcess:
+    """A ``finsentry COMMAND`` child serving HTTP on a loopback port; stops with its parent (see embedded)."""
+
+    command = ""
+    what = "service"
+
+    def __init__(self, log_path: str | Path, port: int | None, env: Mapping[str, str] | None = None,
+                 args: list[str] | None = None, **settings: Any):
+        self.port = port or free_port()
+        self.settings = settings
+        self.env = {**os.environ, **(env or {}), **settings_env(**settings)}
+        self.args = list(args or [])
         self.log_path = Path(log_path)
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "WorkerProcess":
+    def start(self):
         with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "finsentry_cli", "worker"], env=self.env,
-                                         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            self.proc = subprocess.Popen([sys.executable, "-m", "finsentry_cli", self.command, *self.args],
+                                         env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL,
                                          start_new_session=True,  # Ctrl-C is ours to forward
                                          preexec_fn=die_with_parent)
         return self
 
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
     def get(self, path: str, timeout_s: float = 2.0) -> tuple[int, bytes]:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=timeout_s) as resp:
+            with urllib.request.urlopen(self.url + path, timeout=timeout_s) as resp:
                 return resp.status, resp.read()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()
 
-    def wait_ready(self, timeout_s: float = 60.0) -> "WorkerProcess":
+    def is_ready(self) -> bool:
+        return self.get("/healthz")[0] == 200
+
+    def wait_ready(self, timeout_s: float = 60.0):
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc is None or self.proc.poll() is not None:
-                raise StreamError(f"worker exited with status {self.proc and self.proc.returncode} before it was "
-                                  f"ready; log: {self.log_path}")
+                raise StreamError(f"{self.what} exited with status {self.proc and self.proc.returncode} before it "
+                                  f"was ready; log: {self.log_path}")
             try:
-                status, body = self.get("/readyz")
-                if status == 200 and json.loads(body).get("ready"):
+                if self.is_ready():
                     return self
             except (OSError, ValueError):
                 pass
             time.sleep(0.2)
-        raise StreamError(f"worker not ready within {timeout_s}s; log: {self.log_path}")
+        raise StreamError(f"{self.what} not ready within {timeout_s}s; log: {self.log_path}")
 
     def metric(self, name: str) -> float:
         """Sum of all samples of one metric family (e.g. ``finsentry_messages_out_total``)."""
@@ -114,3 +128,32 @@ class WorkerProcess:
         status = Path(f"/proc/{self.pid}/status").read_text()
         kb = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))
         return int(kb) * 1024
+
+
+class WorkerProcess(ServiceProcess):
+    """``finsentry worker`` configured by ``FINSENTRY_*`` variables built from ``settings``; ready when its
+    /readyz says so (partitions assigned, Redis reachable)."""
+
+    command = "worker"
+    what = "worker"
+
+    def __init__(self, log_path: str | Path, env: Mapping[str, str] | None = None, **settings: Any):
+        port = settings.pop("metrics_port", None) or free_port()
+        super().__init__(log_path, port, env, metrics_host="127.0.0.1", metrics_port=port, **settings)
+
+    def is_ready(self) -> bool:
+        status, body = self.get("/readyz")
+        return status == 200 and bool(json.loads(body).get("ready"))
+
+
+class DashboardProcess(ServiceProcess):
+    """``finsentry dashboard`` on loopback, scraping the given workers' metrics."""
+
+    command = "dashboard"
+    what = "dashboard"
+
+    def __init__(self, log_path: str | Path, port: int | None = None, workers: list[str] = (),
+                 env: Mapping[str, str] | None = None, **settings: Any):
+        super().__init__(log_path, port, env, **settings)
+        self.args = ["--host", "127.0.0.1", "--port", str(self.port)] + (
+            ["--workers", ",".join(workers)] if workers else [])

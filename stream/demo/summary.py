@@ -60,6 +60,19 @@ def sentiment_table(redis_client, window: str = "5m") -> list[tuple[str, int, fl
     return rows
 
 
+def recent_alerts(redis_client, stream_key: str, n: int = 6) -> list[dict]:
+    """The newest ``n`` alert notifications (firing, resolved) from the alerts' Redis Stream, oldest first."""
+    entries = redis_client.xrevrange(stream_key, count=n)
+    return [json.loads(fields["payload"]) for _, fields in reversed(entries)]
+
+
+def alert_line(alert: dict) -> str:
+    window = alert.get("window", {})
+    return (f"ALERT {alert['state']:<8} {alert['ticker']:<6} {alert['rule']:<6} {alert['direction']:<4} "
+            f"mean {window.get('mean_before', 0):+.2f} -> {window.get('mean_after', 0):+.2f}  "
+            f"at {(alert.get('event_at') or '')[11:19]}")
+
+
 def bar(value: float, width: int = 20) -> str:
     """A centred bar for a score in [-1, 1]: ``-----|##`` style."""
     half = width // 2
@@ -69,10 +82,14 @@ def bar(value: float, width: int = 20) -> str:
     return f"[{left}|{right}]"
 
 
-def render(elapsed_s: float, regime: str, rate: float, p50: float, p99: float, total: int, rows, model: str) -> str:
+def render(elapsed_s: float, regime: str, rate: float, p50: float, p99: float, total: int, rows, model: str,
+           alerts: list[dict] | None = None) -> str:
     lines = [f"finsentry demo  t={elapsed_s:5.0f}s  regime={regime:<6}  model={model}",
              f"scored {total:>7}   {rate:7.1f} msg/s   latency publish->scored p50 {p50:6.1f} ms  p99 {p99:6.1f} ms",
              "", f"{'ticker':<6} {'5m n':>6} {'5m mean':>8} {'neg%':>5} {'ewma':>7}  sentiment (ewma)"]
     for ticker, count, mean, neg, ewma in rows:
         lines.append(f"{ticker:<6} {count:>6} {mean:>+8.3f} {neg * 100:>4.0f}% {ewma:>+7.3f}  {bar(ewma)}")
+    if alerts is not None:
+        lines += ["", "alerts (newest last):" if alerts else "alerts: none yet"]
+        lines += [alert_line(a) for a in alerts]
     return "\n".join(lines)
