@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from stream.alerts.detectors import CUSUM, EWMAChart, ShiftDetector, VolumeDetector
 from stream.alerts.lifecycle import Timing
@@ -73,12 +73,21 @@ class VolumeRule(RuleConfig):
 
 class WebhookConfig(BaseModel):
     model_config = _FROZEN
-    url: str = Field(pattern=r"^https?://")
-    secret: SecretStr | None = None
+    # Secret like the signing key: many receivers (Slack, Teams, PagerDuty) put a credential in the URL.
+    url: SecretStr = Field(description="http:// or https:// endpoint")
+    secret: SecretStr | None = Field(None, description="HMAC-SHA256 signing key (X-Finsentry-Signature)")
     timeout_s: float = Field(5.0, gt=0)
     max_attempts: int = Field(5, ge=1)
     backoff_s: float = Field(0.5, ge=0)
     backoff_max_s: float = Field(30.0, ge=0)
+
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, url: SecretStr) -> SecretStr:
+        if not url.get_secret_value().startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return url
 
 
 class AlertConfig(BaseModel):

@@ -36,7 +36,8 @@ class WebhookSink:
 
     def __init__(self, config: WebhookConfig, *, sleep=asyncio.sleep) -> None:
         self.config, self._sleep = config, sleep
-        self.name = f"webhook:{hashlib.sha256(config.url.encode()).hexdigest()[:8]}"
+        self.url = config.url.get_secret_value()
+        self.name = f"webhook:{hashlib.sha256(self.url.encode()).hexdigest()[:8]}"  # the URL may hold a credential
         self._session: aiohttp.ClientSession | None = None
         self.attempts = 0
 
@@ -63,7 +64,7 @@ class WebhookSink:
             self.attempts += 1
             retry_after = None
             try:
-                async with self._session.post(self.config.url, data=body, headers=self.headers(alert, body)) as r:
+                async with self._session.post(self.url, data=body, headers=self.headers(alert, body)) as r:
                     if 200 <= r.status < 300:
                         return
                     error = f"HTTP {r.status}"

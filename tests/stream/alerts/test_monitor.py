@@ -108,3 +108,13 @@ def test_records_are_parsed_and_bad_ones_named():
     with pytest.raises(BadRecord, match=r"expected score in \[-1, 1\], got 3"):
         articles_from_record({"id": "y", "ts": 1, "ticker": "A", "score": 3})
     assert issubclass(AlertConfigError, ValueError)
+
+
+def test_webhook_urls_are_secret_and_checked():
+    from stream.alerts.config import WebhookConfig
+
+    cfg = AlertConfig(webhooks=[{"url": "https://hooks.example.com/T000/B000/XXXX", "secret": "k"}])
+    assert "XXXX" not in repr(cfg) and "XXXX" not in cfg.model_dump_json()
+    assert cfg.webhooks[0].url.get_secret_value().endswith("XXXX")
+    with pytest.raises(ValueError, match="expected an http:// or https:// URL"):
+        WebhookConfig(url="ftp://example.com")
