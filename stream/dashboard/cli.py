@@ -17,7 +17,8 @@ def parser() -> argparse.ArgumentParser:
                                   "loopback needs an API token (FINSENTRY_API_TOKEN)")
     p.add_argument("--port", type=int, help="port (default 8080; FINSENTRY_DASHBOARD_PORT)")
     p.add_argument("--workers", help="comma-separated worker metrics URLs to scrape for health, e.g. "
-                                     "http://127.0.0.1:9100 (FINSENTRY_DASHBOARD_WORKERS)")
+                                     "http://127.0.0.1:9100; dns+http://NAME:9100 scrapes every address NAME "
+                                     "resolves to (FINSENTRY_DASHBOARD_WORKERS)")
     p.add_argument("--redis-url", help="Redis URL (FINSENTRY_REDIS_URL)")
     p.add_argument("--config", help="TOML settings file (also FINSENTRY_CONFIG)")
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])

@@ -1,11 +1,19 @@
 """Pipeline health from the workers' own HTTP endpoints: each worker's Prometheus ``/metrics`` (counters are
-turned into rates between two scrapes) and ``/readyz``. Workers need not exist: an unreachable one is down."""
+turned into rates between two scrapes) and ``/readyz``. Workers need not exist: an unreachable one is down.
+
+A worker URL is either one worker (``http://10.0.0.5:9100``) or, with a ``dns+`` prefix, every address its
+host name resolves to, looked up again on each check (``dns+http://worker:9100``: Docker Compose answers a
+service name with one address per replica, and so does a Kubernetes headless Service), the way Prometheus'
+``dns_sd_configs`` finds the same workers. A ``dns+`` name that resolves to nothing contributes no workers."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -53,6 +61,24 @@ def rates(prev: Sample | None, cur: Sample) -> dict[str, float | None]:
             "batch_latency_s": (cur.latency_sum - prev.latency_sum) / batches if batches > 0 else None}
 
 
+DNS_PREFIX = "dns+"
+
+
+async def expand(url: str) -> list[str]:
+    """The worker URLs behind one configured URL (see the module docstring), sorted; [] when a ``dns+`` name
+    does not resolve."""
+    if not url.startswith(DNS_PREFIX):
+        return [url]
+    parts = urlsplit(url[len(DNS_PREFIX):])
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except OSError:  # socket.gaierror: no such name (yet), e.g. a compose profile that is not running
+        return []
+    hosts = sorted({info[4][0] for info in infos}, key=lambda a: (":" in a, ipaddress.ip_address(a)))
+    return [parts._replace(netloc=f"[{h}]:{port}" if ":" in h else f"{h}:{port}").geturl() for h in hosts]
+
+
 class HealthMonitor:
     """Scrapes every configured worker; keeps the previous sample of each to compute rates."""
 
@@ -82,7 +108,11 @@ class HealthMonitor:
 
     async def check(self) -> Health:
         async with self._lock:  # one scrape at a time keeps the rate intervals meaningful
-            workers = list(await asyncio.gather(*(self._worker(u) for u in self.workers)))
+            found = await asyncio.gather(*(expand(u) for u in self.workers))
+            urls = list(dict.fromkeys(u for group in found for u in group))
+            for gone in set(self._prev) - set(urls):  # replaced pods: forget their last sample
+                del self._prev[gone]
+            workers = list(await asyncio.gather(*(self._worker(u) for u in urls)))
         try:
             await self.redis.ping()
             redis_ok, redis_error = True, None
@@ -92,8 +122,12 @@ class HealthMonitor:
         total = sum(w.messages_per_s or 0.0 for w in up) if up else None
         dlq = [w.dead_letter_rate for w in up if w.dead_letter_rate is not None]
         lat = [w.batch_latency_s for w in up if w.batch_latency_s is not None]
-        note = None if self.workers else ("no workers configured: set FINSENTRY_DASHBOARD_WORKERS to their "
-                                          "metrics URLs, e.g. http://127.0.0.1:9100")
+        note = None
+        if not self.workers:
+            note = ("no workers configured: pass --workers or set FINSENTRY_DASHBOARD_WORKERS to their metrics "
+                    "URLs, e.g. http://127.0.0.1:9100 or dns+http://worker:9100")
+        elif not workers:
+            note = f"no workers found: {', '.join(self.workers)} resolved to no address"
         return Health(redis=redis_ok, redis_error=redis_error, workers=workers, messages_per_s=total,
                       dead_letter_rate=max(dlq) if dlq else None, batch_latency_s=max(lat) if lat else None,
                       note=note)

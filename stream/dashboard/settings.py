@@ -17,7 +17,8 @@ class DashboardSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
-    # Worker HTTP endpoints to scrape (their /metrics and /readyz), e.g. "http://10.0.0.5:9100,http://10.0.0.6:9100".
+    # Worker HTTP endpoints to scrape (their /metrics and /readyz), e.g. "http://10.0.0.5:9100,http://10.0.0.6:9100";
+    # "dns+http://worker:9100" means every address the name resolves to (stream.dashboard.health).
     workers: Annotated[tuple[str, ...], NoDecode] = ()
     refresh_s: float = Field(1.0, gt=0, le=60, description="how often live updates are pushed")
     scrape_timeout_s: float = Field(2.0, gt=0)
@@ -31,9 +32,9 @@ class DashboardSettings(BaseSettings):
         if isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]
         urls = tuple(str(v).rstrip("/") for v in value)
-        bad = [u for u in urls if not u.startswith(("http://", "https://"))]
+        bad = [u for u in urls if not u.removeprefix("dns+").startswith(("http://", "https://"))]
         if bad:
-            raise ValueError(f"expected worker URLs like http://host:9100; got {bad}")
+            raise ValueError(f"expected worker URLs like http://host:9100 or dns+http://name:9100; got {bad}")
         return urls
 
 

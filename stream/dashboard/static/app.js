@@ -92,16 +92,19 @@ function spanMs(name) {
 }
 
 // --- alerts and silences ---
-function renderAlert(item) {
+// A firing notice whose episode has since resolved is shown as ended (no silence button).
+function renderAlert(item, ended) {
   const a = item.payload, w = a.window || {};
+  const over = a.state === "firing" && ended.has(a.episode);
   const silence = el("button", { onclick: () => addSilence({ ticker: a.ticker, rule: a.rule }) },
     `Silence ${a.ticker}/${a.rule} ${$("#s-duration").value}`);
-  return el("li", { class: `alert ${a.state}`, "data-id": a.id },
-    el("span", { class: "badge" }, a.notice || a.state), " ", el("b", {}, a.ticker), ` ${a.rule} ${a.direction} · `,
+  return el("li", { class: `alert ${over ? "ended" : a.state}`, "data-id": a.id },
+    el("span", { class: "badge" }, (a.notice || a.state) + (over ? " · since resolved" : "")), " ", el("b", {}, a.ticker),
+    ` ${a.rule} ${a.direction} · `,
     `mean ${fmt(w.mean_before)} → ${fmt(w.mean_after)} (${fmt(a.sigma_distance, 1)}σ, ${w.articles} articles)`,
     el("div", { class: "muted small" }, `event ${a.event_at} · fired ${a.fired_at || "—"}`),
     el("ul", {}, ...(a.headlines || []).slice(0, 3).map((h) => el("li", {}, signed(h.score), " ", h.headline))),
-    a.state === "firing" ? silence : null);
+    a.state === "firing" && !over ? silence : null);
 }
 
 function addAlerts(items, prepend) {
@@ -109,7 +112,8 @@ function addAlerts(items, prepend) {
   const fresh = items.filter((i) => !ids.has(i.payload.id));
   state.alerts = prepend ? [...fresh.reverse(), ...state.alerts] : [...state.alerts, ...fresh];
   state.alerts = state.alerts.slice(0, 50);
-  $("#alerts").replaceChildren(...(state.alerts.length ? state.alerts.map(renderAlert)
+  const ended = new Set(state.alerts.filter((i) => i.payload.state === "resolved").map((i) => i.payload.episode));
+  $("#alerts").replaceChildren(...(state.alerts.length ? state.alerts.map((i) => renderAlert(i, ended))
     : [el("li", { class: "muted" }, "no alerts yet")]));
 }
 
@@ -142,7 +146,7 @@ function renderHealth(h) {
     parts.push(el("span", { class: w.up && w.ready ? "ok" : "bad", title },
       `${w.url.replace(/^https?:\/\//, "")} ${w.up ? (w.ready ? "ready" : "not ready") : "down"}`));
   }
-  if (h.note) parts.push(el("span", { class: "muted", title: h.note }, "no workers configured"));
+  if (h.note) parts.push(el("span", { class: "muted", title: h.note }, h.note.split(":")[0]));
   $("#health").replaceChildren(...parts);
 }
 

@@ -61,12 +61,15 @@ def browser():
 
 class Writer(threading.Thread):
     """A worker's output at intervals: two tickers, one record each per batch, event time 8 s apart; from
-    batch ``shock_at`` on AAPL's news turns strongly negative, which fires alerts."""
+    batch ``shock_at`` on AAPL's news turns strongly negative, which fires alerts. After ``hold_at`` batches it
+    waits until ``resume`` is set, so that the page has drawn a chart before the rest arrives however slowly
+    the browser started."""
 
-    def __init__(self, settings, metrics, batches=45, shock_at=28, pause_s=0.15):
+    def __init__(self, settings, metrics, batches=45, shock_at=28, hold_at=5, pause_s=0.15):
         super().__init__(daemon=True)
         self.settings, self.metrics = settings, metrics
-        self.batches, self.shock_at, self.pause_s = batches, shock_at, pause_s
+        self.batches, self.shock_at, self.hold_at, self.pause_s = batches, shock_at, hold_at, pause_s
+        self.resume = threading.Event()
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -77,8 +80,10 @@ class Writer(threading.Thread):
 
     async def _run(self) -> None:
         pub = Publisher(self.settings.redis_url, self.settings)
-        t0 = int(time.time() * 1000) - self.batches * 8000
+        self.t0 = t0 = int(time.time() * 1000) - self.batches * 8000
         for i in range(self.batches):
+            if i == self.hold_at:
+                await asyncio.to_thread(self.resume.wait, 60)
             aapl = -0.8 if i >= self.shock_at else CALM[i % len(CALM)]
             await pub.publish([
                 record(f"a{i}", "AAPL", t0 + i * 8000, aapl,
@@ -113,6 +118,7 @@ def test_live_chart_alert_and_silence(serve, browser, settings, worker_http):
     page.evaluate("window.__loaded_once = true")  # gone if the page ever reloads
     page.wait_for_function("() => +document.querySelector('#chart path.line')?.dataset.points >= 3", timeout=15_000)
     first = points(page)
+    writer.resume.set()
     page.wait_for_function(f"() => +document.querySelector('#chart path.line').dataset.points > {first}",
                            timeout=15_000)
     assert points(page) > first, "the chart follows new data without a reload"
@@ -137,6 +143,17 @@ def test_live_chart_alert_and_silence(serve, browser, settings, worker_http):
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
     page.locator("#silences button").first.click()
     page.wait_for_function("() => document.querySelectorAll('#silences li').length === 0", timeout=5_000)
+    # Calm news again: both episodes resolve; their firing notices are then shown as ended, without a button.
+    calm = [record(f"a{writer.batches + i}", "AAPL", writer.t0 + (writer.batches + i) * 8000, CALM[i % len(CALM)])
+            for i in range(14)]
+    done = threading.Thread(target=asyncio.run, args=(write_once(settings, calm),))
+    done.start()
+    done.join(10)
+    page.wait_for_function("() => document.querySelectorAll('#alerts li.alert.resolved').length === 2",
+                           timeout=10_000)
+    assert page.locator("#alerts li.alert.firing").count() == 0
+    assert page.locator("#alerts li.alert.ended").count() == 2
+    assert page.locator("#alerts li.alert.ended button").count() == 0
     assert errors == []
 
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from stream.cli import main as stream_main
-from stream.dashboard.health import HealthMonitor
+from stream.dashboard.health import HealthMonitor, expand
 from stream.dashboard.settings import check_bind, load_dashboard_settings
 from stream.errors import ConfigError
 
@@ -33,6 +33,21 @@ async def test_health_turns_worker_counters_into_rates(worker_http):
     assert w.messages_per_s > 0 and w.dead_letter_rate == pytest.approx(0.1)
     assert w.batch_latency_s == pytest.approx(0.25)
     assert second.messages_per_s == w.messages_per_s and second.redis
+    await monitor.close()
+
+
+async def test_dns_worker_urls_expand_to_every_address(worker_http):
+    url, metrics = worker_http
+    port = url.rsplit(":", 1)[1]
+    assert "http://127.0.0.1:9100" in await expand("dns+http://localhost:9100")
+    assert await expand("dns+http://no-such-worker.invalid:9100") == []
+    assert await expand("http://anything:1") == ["http://anything:1"]  # without dns+, taken as it is
+    monitor = HealthMonitor((f"dns+http://127.0.0.1:{port}", "dns+http://worker-gpu.invalid:9100"), 1.0, FakeRedis())
+    health = await monitor.check()
+    assert [(w.url, w.up, w.ready) for w in health.workers] == [(url, True, True)] and health.note is None
+    monitor.workers = ("dns+http://no-such-worker.invalid:9100",)  # every replica gone
+    health = await monitor.check()
+    assert health.workers == [] and health.note.startswith("no workers found") and monitor._prev == {}
     await monitor.close()
 
 
@@ -95,3 +110,5 @@ def test_dashboard_settings_from_environment_and_flags():
     assert dash.workers == ("http://a:9100", "http://b:9100") and dash.port == 8081 and dash.host == "127.0.0.1"
     with pytest.raises(ConfigError, match="worker URLs"):
         load_dashboard_settings(environ={"FINSENTRY_DASHBOARD_WORKERS": "a:9100"})
+    dash = load_dashboard_settings({"workers": "dns+http://worker:9100"}, environ=env)  # the flag wins
+    assert dash.workers == ("dns+http://worker:9100",)
