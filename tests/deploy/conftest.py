@@ -95,13 +95,36 @@ def topic_partitions() -> dict[str, int]:
     return found
 
 
+def nested_env_names(model: type, prefix: str, delimiter: str) -> set[str]:
+    """``PREFIX{FIELD}`` for every field, and ``PREFIX{FIELD}{delimiter}{SUBFIELD}…`` into nested models."""
+    from pydantic import BaseModel
+
+    names = set()
+    for name, field in model.model_fields.items():
+        env = f"{prefix}{name}".upper()
+        names.add(env)
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            names |= nested_env_names(field.annotation, env + delimiter, delimiter)
+    return names
+
+
 @pytest.fixture(scope="session")
 def settings_env_names() -> frozenset[str]:
-    """Every environment variable the worker and dashboard settings accept."""
+    """Every environment variable the worker and dashboard settings accept (nested: FINSENTRY_ALERTS__EWMA__LIMIT)."""
     from stream.settings import Settings
 
     prefix = Settings.model_config["env_prefix"]
-    return frozenset({f"{prefix}{name}".upper() for name in Settings.model_fields} | {f"{prefix}CONFIG"})
+    delimiter = Settings.model_config.get("env_nested_delimiter") or "\0"
+    return frozenset(nested_env_names(Settings, prefix, delimiter) | {f"{prefix}CONFIG"})
+
+
+@pytest.fixture(scope="session")
+def dashboard_env_names() -> frozenset[str]:
+    """The variables only the dashboard accepts (``FINSENTRY_DASHBOARD_*``), besides the shared settings."""
+    from stream.dashboard.settings import DashboardSettings
+
+    prefix = DashboardSettings.model_config["env_prefix"]
+    return frozenset(f"{prefix}{name}".upper() for name in DashboardSettings.model_fields)
 
 
 @pytest.fixture(scope="session")

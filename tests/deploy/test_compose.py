@@ -34,12 +34,25 @@ def test_finsentry_services_use_the_image_and_its_entrypoint(compose):
     assert compose["services"]["worker-gpu"]["build"]["args"]["VARIANT"] == "cuda"
 
 
-def test_env_names_are_settings(compose, settings_env_names):
+def test_env_names_are_settings(compose, settings_env_names, dashboard_env_names):
     for name, service in compose["services"].items():
         env = service.get("environment", {})
         assert isinstance(env, dict), f"{name}: write environment as a mapping"
-        unknown = {key for key in env if key.startswith("FINSENTRY_")} - settings_env_names
+        known = settings_env_names | (dashboard_env_names if name == "dashboard" else frozenset())
+        unknown = {key for key in env if key.startswith("FINSENTRY_")} - known
         assert not unknown, f"{name}: {sorted(unknown)} are not fields of stream.settings.Settings"
+
+
+def test_dashboard_scrapes_every_worker_replica(compose):
+    """The health panel finds each replica the way Prometheus does: all addresses of the service name."""
+    from stream.dashboard.settings import load_dashboard_settings
+
+    env = compose["services"]["dashboard"]["environment"]
+    workers = load_dashboard_settings(environ=env).workers
+    targets = {(urlsplit(u.removeprefix("dns+")).hostname, urlsplit(u.removeprefix("dns+")).port) for u in workers}
+    assert all(u.startswith("dns+http://") for u in workers)
+    assert targets == {(name, int(compose["services"][name]["environment"]["FINSENTRY_METRICS_PORT"]))
+                       for name in WORKERS}
 
 
 def test_secrets_come_from_required_variables(compose):
@@ -149,3 +162,10 @@ def test_grafana_mounts_provisioning_and_dashboards(compose, grafana_provisionin
     assert mounts["./grafana/provisioning"] == "/etc/grafana/provisioning"
     provider = grafana_provisioning["dashboards"]["providers"][0]
     assert mounts["./grafana/dashboards"] == provider["options"]["path"]
+
+
+def test_alert_webhooks_come_from_the_env_file(compose):
+    for name in WORKERS:
+        value = compose["services"][name]["environment"]["FINSENTRY_ALERTS__WEBHOOKS"]
+        assert re.fullmatch(r"\$\{ALERT_WEBHOOKS:-\[\]\}", value), value
+    assert "ALERT_WEBHOOKS=" in (DEPLOY / ".env.example").read_text()

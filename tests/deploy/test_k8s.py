@@ -108,14 +108,36 @@ def test_dashboard_needs_a_token_and_its_service_targets_it(k8s_by_kind):
         assert port["targetPort"] in port_names_and_numbers(container)
 
 
-def test_env_names_are_settings(k8s_by_kind, config, settings_env_names):
-    names = set(config)
+def test_env_names_are_settings(k8s_by_kind, config, settings_env_names, dashboard_env_names):
+    names = set(config)  # shared by every workload: only the common settings belong here
     for kind in WORKLOAD_KINDS:
-        for obj in k8s_by_kind[kind].values():
+        for name, obj in k8s_by_kind[kind].items():
             for container in containers(obj):
-                names |= env_names(container)
+                own = env_names(container)
+                if name == "finsentry-dashboard":
+                    own -= dashboard_env_names
+                names |= own
     unknown = {n for n in names if n.startswith("FINSENTRY_")} - settings_env_names
     assert not unknown, f"{sorted(unknown)} are not fields of stream.settings.Settings"
+
+
+def test_dashboard_scrapes_every_worker_pod_through_a_headless_service(k8s_by_kind, worker, config):
+    from urllib.parse import urlsplit
+
+    from stream.dashboard.settings import load_dashboard_settings
+
+    (container,) = containers(k8s_by_kind["Deployment"]["finsentry-dashboard"])
+    env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+    (url,) = load_dashboard_settings(environ=env).workers
+    assert url.startswith("dns+http://")
+    target = urlsplit(url.removeprefix("dns+"))
+    service = k8s_by_kind["Service"][target.hostname]
+    assert service["spec"]["clusterIP"] == "None", "headless: its name resolves to every pod"
+    assert service["spec"]["publishNotReadyAddresses"] is True, "unready workers are shown, not hidden"
+    assert service["spec"]["selector"].items() <= worker["spec"]["template"]["metadata"]["labels"].items()
+    (port,) = service["spec"]["ports"]
+    assert target.port == port["port"] == int(config["FINSENTRY_METRICS_PORT"])
+    assert port["targetPort"] in port_names_and_numbers(containers(worker)[0])
 
 
 def test_config_and_secret_references_resolve(k8s_by_kind):
@@ -220,3 +242,14 @@ def test_kustomize_builds(directory):
     assert result.returncode == 0, result.stderr
     kinds = {doc["kind"] for doc in yaml.safe_load_all(result.stdout) if doc}
     assert {"Deployment", "ScaledObject", "Job", "ConfigMap"} <= kinds
+
+
+def test_alert_webhooks_come_from_the_secret(worker, k8s_by_kind):
+    """Webhook URLs often carry credentials: never a plain value in a manifest."""
+    from stream.settings import load_settings
+
+    (container,) = containers(worker)
+    (env,) = [e for e in container["env"] if e["name"] == "FINSENTRY_ALERTS__WEBHOOKS"]
+    ref = env["valueFrom"]["secretKeyRef"]
+    placeholder = k8s_by_kind["Secret"][ref["name"]]["stringData"][ref["key"]]
+    assert load_settings(environ={"FINSENTRY_ALERTS__WEBHOOKS": placeholder}).alerts.webhooks == ()
