@@ -174,3 +174,73 @@ def test_token_from_url_then_session_storage(serve, browser, settings):
     page.reload()
     page.wait_for_selector("#tickers tbody tr[data-ticker=NVDA]", timeout=10_000)
     page.wait_for_function("() => document.querySelector('#live').textContent === 'live'", timeout=10_000)
+
+
+CALM_HEADLINES = ("{t} shares climb after record profit", "{t} holds its annual shareholder meeting",
+                  "{t} announces the dates of its developer conference")
+SHOCK_HEADLINE = "{t} recalls millions of chargers as shares slide"
+
+
+def news_file(path, ticker: str, start_ms: int, n: int, shock: bool, offset: int = 0) -> Path:
+    """JSONL for ``finsentry replay``, 2 s apart in event time; the keyword model scores the calm headlines
+    +0.92 or 0 and the shock headline -0.92."""
+    import json
+
+    with path.open("w") as fh:
+        for i in range(n):
+            text = (SHOCK_HEADLINE if shock else CALM_HEADLINES[(offset + i) % len(CALM_HEADLINES)]).format(t=ticker)
+            fh.write(json.dumps({"ts": start_ms + (offset + i) * 2000, "tickers": [ticker], "headline": text}) + "\n")
+    return path
+
+
+def test_page_follows_a_replay_through_a_real_worker(browser, kafka, topics, redis_server, start_worker,
+                                                     keyword_model, tmp_path):
+    """The whole way: ``finsentry replay`` -> Kafka -> ``finsentry worker`` (scores, Redis, alert agent) ->
+    ``finsentry dashboard`` -> the page. Calm news first; once the page has drawn it, a run of bad news."""
+    import subprocess
+    import sys
+
+    from stream.dashboard.testing import FAST_RULES
+    from stream.worker_process import DashboardProcess
+
+    worker = start_worker(wait=False, model_dir=keyword_model, alerts=FAST_RULES)
+    dashboard = DashboardProcess(tmp_path / "dashboard.log", workers=[worker.url], redis_url=redis_server.url,
+                                 env={"FINSENTRY_DASHBOARD_REFRESH_S": "0.3"}).start()  # both start at once
+    start_ms = int(time.time() * 1000) - 200_000
+
+    def replay(path, rate: int) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "finsentry_cli", "replay", str(path), "--bootstrap",
+                                 kafka.bootstrap, "--topic", topics["input_topic"], "--rate", str(rate)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    pages = []
+    try:
+        dashboard.wait_ready(30)
+        worker.wait_ready(60)
+        calm = replay(news_file(tmp_path / "calm.jsonl", "AAPL", start_ms, 60, shock=False), rate=40)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        pages.append(page)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(dashboard.url + "/")  # while the calm news is being replayed
+        assert calm.wait(30) == 0, calm.stderr.read()
+        # 60 articles 2 s apart fill 24 or 25 buckets of the 5-minute window's 5 s
+        page.wait_for_function("() => +document.querySelector('#chart path.line')?.dataset.points >= 20",
+                               timeout=30_000)
+        first = points(page)
+        shock = replay(news_file(tmp_path / "shock.jsonl", "AAPL", start_ms, 15, shock=True, offset=60), rate=10)
+        page.wait_for_function(f"() => +document.querySelector('#chart path.line').dataset.points > {first}",
+                               timeout=20_000)
+        alert = page.locator("#alerts li.alert.firing").first
+        alert.wait_for(timeout=30_000)
+        assert "AAPL" in alert.inner_text() and "recalls millions of chargers" in alert.inner_text()
+        assert shock.wait(30) == 0, shock.stderr.read()
+        page.wait_for_selector("#health .ok", timeout=10_000)  # the real worker, scraped as ready
+        page.wait_for_function("() => document.querySelector('#health').textContent.includes('msg/s')")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-worker.png"), full_page=True)
+        assert errors == []
+    finally:
+        for page in pages:  # close its live connection first, or the server waits for it when told to stop
+            page.close()
+        dashboard.stop(10)
