@@ -253,3 +253,28 @@ def test_alert_webhooks_come_from_the_secret(worker, k8s_by_kind):
     ref = env["valueFrom"]["secretKeyRef"]
     placeholder = k8s_by_kind["Secret"][ref["name"]]["stringData"][ref["key"]]
     assert load_settings(environ={"FINSENTRY_ALERTS__WEBHOOKS": placeholder}).alerts.webhooks == ()
+
+
+def served_paths(module: str, decorator: str) -> set[str]:
+    """Paths a module registers with ``@app.page("/x")`` (faust) or ``@app.get("/x")`` (FastAPI)."""
+    import re
+
+    source = (K8S.parents[1] / module).read_text()
+    return set(re.findall(rf'@app\.{decorator}\("([^"]+)"', source))
+
+
+def test_probes_and_scrapes_hit_paths_the_processes_serve(k8s_by_kind, worker, config, settings_defaults,
+                                                          prometheus_config):
+    """The worker's probe paths are the ones stream/app.py serves, on the settings' default metrics port (which
+    the image exposes); the dashboard's on stream/dashboard/app.py."""
+    worker_paths = served_paths("stream/app.py", "page")
+    (container,) = containers(worker)
+    probes = [container[p]["httpGet"] for p in ("startupProbe", "readinessProbe", "livenessProbe")]
+    assert {p["path"] for p in probes} | {"/metrics"} <= worker_paths
+    assert int(config["FINSENTRY_METRICS_PORT"]) == settings_defaults["metrics_port"]
+    assert f"EXPOSE {settings_defaults['metrics_port']}" in (K8S.parent / "Dockerfile").read_text()
+    (job,) = [j for j in prometheus_config["scrape_configs"] if j["job_name"] == "finsentry-worker"]
+    assert job["metrics_path"] in worker_paths
+    (dash,) = containers(k8s_by_kind["Deployment"]["finsentry-dashboard"])
+    dashboard_paths = served_paths("stream/dashboard/app.py", "get")
+    assert {dash[p]["httpGet"]["path"] for p in ("readinessProbe", "livenessProbe")} <= dashboard_paths
