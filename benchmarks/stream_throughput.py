@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -59,6 +60,17 @@ def start_worker(services, workdir: Path, model: Path, topic: str, tag: str, **e
                          **extra).start().wait_ready(timeout_s=300)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its threads so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(services, worker) -> dict[str, float]:
+    return {"worker": cpu_seconds(worker.pid), "redis": cpu_seconds(services.redis.proc.pid),
+            "kafka": cpu_seconds(services.kafka.proc.pid)}
+
+
 def producer(services):
     from kafka import KafkaProducer
 
@@ -77,10 +89,17 @@ def throughput(services, workdir, model, texts, tag) -> float:
         n = len(texts)
         while worker.metric("finsentry_messages_out_total") < n * 0.1:
             time.sleep(0.05)
-        t0, c0 = time.monotonic(), worker.metric("finsentry_messages_out_total")
+        t0, c0, cpu0 = time.monotonic(), worker.metric("finsentry_messages_out_total"), cpu_snapshot(services, worker)
         while (done := worker.metric("finsentry_messages_out_total")) < n:
             time.sleep(0.05)
-        return (done - c0) / (time.monotonic() - t0)
+        elapsed, cpu1 = time.monotonic() - t0, cpu_snapshot(services, worker)
+        rate = (done - c0) / elapsed
+        # Wall time per message of each step (the steps overlap), and CPU time per message of each process.
+        print("  wall ms per message:", {name: round(1000 * worker.metric(f"finsentry_{name}_seconds_sum") / done, 3)
+                                         for name in ("inference", "redis_write", "kafka_send")}, flush=True)
+        print("  CPU ms per message:", {k: round(1000 * (cpu1[k] - cpu0[k]) / (done - c0), 3) for k in cpu0},
+              flush=True)
+        return rate
     finally:
         worker.stop()
 

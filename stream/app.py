@@ -91,7 +91,8 @@ class Worker:
         validator = Validator(TickerExtractor.from_file(s.symbols_file, s.max_tickers), s.max_message_bytes,
                               s.max_text_chars)
         self.pipeline = BatchPipeline(validator, self.inference, model_version, sinks,
-                                      Backoff(s.retry_initial_s, s.retry_max_s), self.metrics)
+                                      Backoff(s.retry_initial_s, s.retry_max_s), self.metrics,
+                                      chunk=s.infer_batch_size)
         self.alerts = self._register_alerts() if s.alerts_active else None
         self._wire()
 

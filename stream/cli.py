@@ -21,6 +21,7 @@ DELEGATED = {"silence": "stream.alerts.cli", "alerts": "stream.alerts.cli", "das
 COMMON_FLAGS = {"bootstrap": "kafka_bootstrap", "redis_url": "redis_url", "group_id": "group_id",
                 "input_topic": "input_topic", "output_topic": "output_topic", "dlq_topic": "dlq_topic"}
 WORKER_FLAGS = {"model_dir": "model_dir", "device": "device", "max_batch": "max_batch", "max_wait": "max_wait_s",
+                "torch_threads": "torch_threads",
                 "metrics_port": "metrics_port", "alerts": "alerts_enabled", "log_level": "log_level"}
 
 
@@ -45,6 +46,7 @@ def worker_parser() -> argparse.ArgumentParser:
     p.add_argument("--model-dir", help="student artifact or teacher directory (default models/default)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"])
     p.add_argument("--max-batch", type=int, help="messages per micro-batch (default 256)")
+    p.add_argument("--torch-threads", type=int, help="torch threads for inference (default 1; 0 = one per core)")
     p.add_argument("--max-wait", type=float, help="seconds to wait for a batch to fill (default 0.05)")
     p.add_argument("--metrics-port", type=int, help="port of /metrics, /healthz, /readyz (default 9100)")
     p.add_argument("--alerts", action=argparse.BooleanOptionalAction, default=None,
@@ -56,8 +58,12 @@ def worker_parser() -> argparse.ArgumentParser:
 
 def load_model(settings: Settings):
     """(score_many, version) for ``settings.model_dir``; only ``models`` is imported, never training code."""
+    import torch
+
     from models import Predictor
 
+    if settings.torch_threads:
+        torch.set_num_threads(settings.torch_threads)
     predictor = Predictor.load(settings.model_dir, device=settings.device)
     return partial(predictor.predict, batch_size=settings.infer_batch_size), predictor.version
 

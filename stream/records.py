@@ -111,3 +111,12 @@ class TickerScore(faust.Record, serializer="json", include_metadata=False):
 
     def to_json(self) -> bytes:
         return json.dumps(self.asdict(), separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def ticker_score_values(record: ScoredRecord) -> list[tuple[bytes, bytes]]:
+    """(key, value) of ``TickerScore.for_ticker(record, t)`` for each of the record's tickers, byte for byte,
+    serialising the shared fields once (a worker sends one per ticker of every scored item)."""
+    one = TickerScore.for_ticker(record, "")
+    shared = json.dumps({k: v for k, v in one.asdict().items() if k != "ticker"}, separators=(",", ":"),
+                        ensure_ascii=False)
+    return [(t.encode(), f'{{"ticker":{json.dumps(t)},{shared[1:]}'.encode()) for t in record.tickers]

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     model_dir: Path = Path("models/default")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     infer_batch_size: int = Field(64, ge=1)
+    # torch intra-op threads for inference; 0 = torch's default (one per core). One per worker is the default:
+    # scale out with more workers in the group. Several threads per process thrash as soon as anything else
+    # wants the cores (measured 10x slower on a busy 2-core machine, see benchmarks/RESULTS.md).
+    torch_threads: int = Field(1, ge=0)
     max_batch: int = Field(256, ge=1)
     max_wait_s: float = Field(0.05, gt=0)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Awaitable, Protocol
 
-from ..records import DeadLetter, TickerScore
+from ..records import DeadLetter, ticker_score_values
 from .base import Batch
 
 HEADER_PREFIX = "finsentry-"
@@ -35,9 +35,8 @@ class ScoredSink:
         for record in batch.records:
             pending.append(await self.publisher.send(self.output_topic, record.id.encode(), record.to_json()))
             if self.by_ticker_topic:
-                for ticker in record.tickers:
-                    value = TickerScore.for_ticker(record, ticker).to_json()
-                    pending.append(await self.publisher.send(self.by_ticker_topic, ticker.encode(), value))
+                for key, value in ticker_score_values(record):
+                    pending.append(await self.publisher.send(self.by_ticker_topic, key, value))
         await asyncio.gather(*pending)
 
 

@@ -152,3 +152,48 @@ async def test_metrics_count_in_out_and_dead():
     assert "finsentry_messages_in_total 3.0" in text and "finsentry_messages_out_total 1.0" in text
     assert 'finsentry_messages_dead_lettered_total{reason="invalid_json"} 1.0' in text
     assert 'finsentry_model_info{version="test-v1"} 1.0' in text
+
+
+class SlowSink:
+    """Records when each write starts and ends (to see what overlaps with inference)."""
+
+    name = "slow"
+
+    def __init__(self, log: list):
+        self.log, self.batches = log, []
+
+    async def write(self, batch: Batch) -> None:
+        self.log.append(("write", [r.id for r in batch.records]))
+        await asyncio.sleep(0.01)
+        self.batches.append(batch)
+        self.log.append(("written", [r.id for r in batch.records]))
+
+
+async def test_chunks_are_written_while_the_next_is_scored():
+    log: list = []
+
+    async def logged_infer(texts):
+        log.append(("infer", len(texts)))
+        await asyncio.sleep(0.005)
+        return score_many(texts)
+
+    sink = SlowSink(log)
+    validator = Validator(TickerExtractor({"AAPL": ("Apple",)}))
+    pipeline = BatchPipeline(validator, logged_infer, "v", [sink], Backoff(0.001, 0.002), Metrics(), chunk=2)
+    messages = raws(*(json.dumps({"id": f"m{i}", "text": "Apple up"}).encode() for i in range(5)), b"\xff")
+    batch = await pipeline.run(messages)
+    assert [r.id for r in batch.records] == [f"m{i}" for i in range(5)] and len(batch.dead) == 1
+    assert [len(b.records) for b in sink.batches] == [2, 2, 1]
+    assert [len(b.dead) for b in sink.batches] == [1, 0, 0]  # dead letters go with the first chunk
+    # the second chunk is scored before the first one's write has finished
+    assert log.index(("infer", 2), 1) < log.index(("written", ["m0", "m1"]))
+
+
+async def test_a_stopping_worker_abandons_a_chunked_batch_and_cancels_its_other_steps():
+    flaky = FlakySink(MemorySink(WINDOWS), failures=10**9)
+    validator = Validator(TickerExtractor({"AAPL": ("Apple",)}))
+    pipeline = BatchPipeline(validator, infer, "v", [flaky], Backoff(0.001, 0.002), Metrics(), chunk=1)
+    with pytest.raises(Abandoned):
+        await pipeline.run(raws(b"Apple up", b"Apple down", b"Apple flat"), should_stop=lambda: flaky.calls >= 4)
+    await asyncio.sleep(0.01)
+    assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
