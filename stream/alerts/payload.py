@@ -22,6 +22,11 @@ def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def num(x: float, digits: int) -> float:
+    """Rounded, without a negative zero (``-0.0`` reads as a direction where there is none)."""
+    return round(x, digits) + 0.0
+
+
 def threshold_of(det: ShiftDetector) -> float:
     return float(getattr(det, "limit", getattr(det, "h", 0.0)))
 
@@ -58,9 +63,9 @@ def build_alert(*, ticker: str, rule: str, notice: Notice, detector: ShiftDetect
         "direction": "up" if notice.direction > 0 else "down",
         "state": "resolved" if resolved else "firing",
         "notice": notice.kind,
-        "window": {"mean_before": round(before, 4), "mean_after": round(after, 4), "articles": window_n},
-        "sigma_distance": round((after - before) / sigma, 3) if sigma else 0.0,
-        "statistic": round(detector.statistic, 3),
+        "window": {"mean_before": num(before, 4), "mean_after": num(after, 4), "articles": window_n},
+        "sigma_distance": num((after - before) / sigma, 3) if sigma else 0.0,
+        "statistic": num(detector.statistic, 3),
         "threshold": threshold_of(detector),
         "article_count": article_count,
         "headlines": headlines,
