@@ -278,3 +278,11 @@ def test_probes_and_scrapes_hit_paths_the_processes_serve(k8s_by_kind, worker, c
     (dash,) = containers(k8s_by_kind["Deployment"]["finsentry-dashboard"])
     dashboard_paths = served_paths("stream/dashboard/app.py", "get")
     assert {dash[p]["httpGet"]["path"] for p in ("readinessProbe", "livenessProbe")} <= dashboard_paths
+
+
+def test_cpu_worker_leaves_a_core_for_its_event_loop(worker):
+    (container,) = containers(worker)
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    threads = int(env["FINSENTRY_TORCH_THREADS"])
+    assert 1 <= threads < int(container["resources"]["limits"]["cpu"])
+    assert env["OMP_NUM_THREADS"] == str(threads)
