@@ -1,4 +1,4 @@
-"""Per-ticker rolling aggregates and EWMA: the maths of the Redis script (``sinks/redis_script.lua``) in Python.
+"""Per-ticker rolling aggregates and EWMA: the maths of the Redis script (``sinks/redis_script.py``) in Python.
 
 Both are event-time and commutative, so the state after a set of items does not depend on the order in which
 workers happened to process them (up to float rounding), and a redelivered item is excluded before it gets
