@@ -206,6 +206,7 @@ def memory(services, workdir, model, messages, rate, seconds, tag, opts) -> dict
                 "rss_first_mb": round(samples[0][1], 1), "rss_settled_mb": round(settled[0], 1),
                 "rss_end_mb": round(settled[-1], 1), "rss_max_mb": round(max(settled), 1),
                 "growth_pct": round(100 * (settled[-1] - settled[0]) / settled[0], 2),
+                "per_minute_mb": [round(mb, 1) for t, mb in samples if int(t - start) % 60 < 2][::1],
                 "scored": worker.metric("finsentry_messages_out_total")}
     finally:
         worker.stop()

@@ -100,7 +100,10 @@ class Worker:
         """The shift-alert agent (``stream.alerts``) on the by-ticker topic, sharing this worker's Redis client."""
         from .alerts.agent import register_alert_agent
 
-        runtime = register_alert_agent(self.app, self.settings, redis=self.redis)
+        s = self.settings
+        # the agent batches with the settings' max_batch/max_wait_s: give it its own
+        agent_settings = s.model_copy(update={"max_batch": s.alerts_max_batch, "max_wait_s": s.alerts_max_wait_s})
+        runtime = register_alert_agent(self.app, agent_settings, redis=self.redis)
         self.metrics.alerts_emitted.set_function(lambda: runtime.emitted)
         self.metrics.alert_bad_records.set_function(lambda: runtime.bad_records)
 
