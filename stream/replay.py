@@ -58,11 +58,15 @@ def read_messages(path: str | Path, source: str | None = None) -> Iterator[Messa
             tickers = [t for t in tickers.replace(";", ",").split(",") if t.strip()]
         ts = row.get("ts") or None
         if pending is not None and pending.payload.get("ts") == ts and pending.payload["headline"] == text:
-            pending.payload["tickers"] = list(dict.fromkeys(pending.payload["tickers"] + tickers))
+            merged = list(dict.fromkeys(pending.payload.get("tickers", []) + tickers))
+            if merged:
+                pending.payload["tickers"] = merged
             continue
         if pending is not None:
             yield pending
-        payload = {"headline": text, "tickers": list(tickers), "source": row.get("source") or source}
+        # no tickers in the file: leave the field out, so that the worker extracts them from the text
+        payload = {"headline": text, **({"tickers": list(tickers)} if tickers else {}),
+                   "source": row.get("source") or source}
         if ts is not None:
             payload["ts"] = ts
         if row.get("id"):

@@ -22,8 +22,8 @@ def test_jsonl_keeps_ids_and_sources(tmp_path):
     path = tmp_path / "news.jsonl"
     path.write_text('{"id": 7, "text": "a", "ts": 1000, "source": "wire"}\n\n{"headline": "b"}\n')
     assert [m.payload for m in read_messages(path)] == [
-        {"headline": "a", "tickers": [], "source": "wire", "ts": 1000, "id": "7"},
-        {"headline": "b", "tickers": [], "source": "news"}]
+        {"headline": "a", "source": "wire", "ts": 1000, "id": "7"},  # no tickers: the worker extracts them
+        {"headline": "b", "source": "news"}]
 
 
 def test_missing_text_column_is_named(tmp_path):
