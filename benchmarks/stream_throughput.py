@@ -14,6 +14,8 @@ Modes (``--modes``, default ``throughput latency teacher``):
 3. teacher: throughput and latency again with a Hugging Face classifier as the model: --teacher when it is a
    classifier directory, else the packaged MiniLM encoder with a fresh 3-way classification head (same compute
    as a fine-tuned MiniLM teacher; its scores are meaningless).
+   With --workers N (default 2), throughput is also measured for N workers in one consumer group, the way to
+   use more cores (each worker runs one torch thread).
 4. memory: the worker's RSS sampled every 2 s during a --memory-seconds replay at --memory-rate msg/s.
 
 Workers run as in production (alerts on, one torch thread) on --device. Without --model-dir (and no
@@ -120,30 +122,48 @@ def producer(services):
     return KafkaProducer(bootstrap_servers=services.kafka.bootstrap, linger_ms=5, batch_size=256 * 1024)
 
 
-def throughput(services, workdir, model, messages, tag, opts) -> dict:
-    topic = f"tput-{tag}"
+def throughput(services, workdir, model, messages, tag, opts, workers: int = 1) -> dict:
+    """Publish ``messages``, then let ``workers`` workers (one consumer group) drain them."""
+    topic = f"tput-{tag}{workers}"
     create_topics([topic], partitions=4, bootstrap_servers=services.kafka.bootstrap)
     prod = producer(services)
     for i, payload in enumerate(messages):
         prod.send(topic, json.dumps({**payload, "id": f"{tag}-{i}"}).encode())
     prod.flush()
     prod.close()
-    worker = start_worker(services, workdir, model, topic, tag, opts)
+    started = [WorkerProcess(workdir / f"worker-{tag}{workers}-{k}.log", kafka_bootstrap=services.kafka.bootstrap,
+                             redis_url=services.redis.url, model_dir=model, input_topic=topic,
+                             output_topic=f"{topic}.scored", dlq_topic=f"{topic}.dlq", by_ticker_topic=f"{topic}.tk",
+                             alerts_topic=f"{topic}.alerts", group_id=f"bench-{tag}{workers}",
+                             broker_session_timeout_s=6, broker_heartbeat_interval_s=1, log_level="WARNING",
+                             **opts).start() for k in range(workers)]  # together: one group join, no rebalance
+
+    def scored() -> float:
+        return sum(w.metric("finsentry_messages_out_total") for w in started)
+
+    def cpu() -> dict[str, float]:
+        snaps = [cpu_snapshot(services, w) for w in started]
+        return {k: sum(s[k] for s in snaps) if k == "worker" else snaps[0][k] for k in snaps[0]}
+
     try:
+        for w in started:
+            w.wait_ready(timeout_s=300)
         n = len(messages)
-        while worker.metric("finsentry_messages_out_total") < n * 0.1:
+        while scored() < n * 0.1:
             time.sleep(0.05)
-        t0, c0, cpu0 = time.monotonic(), worker.metric("finsentry_messages_out_total"), cpu_snapshot(services, worker)
-        while (done := worker.metric("finsentry_messages_out_total")) < n:
+        t0, c0, cpu0 = time.monotonic(), scored(), cpu()
+        while (done := scored()) < n:
             time.sleep(0.05)
-        elapsed, cpu1 = time.monotonic() - t0, cpu_snapshot(services, worker)
+        elapsed, cpu1 = time.monotonic() - t0, cpu()
         # Wall time per message of each step (steps overlap), and CPU time per message of each process.
-        return {"msg_s": round((done - c0) / elapsed), "messages": n,
-                "wall_ms_per_msg": {name: round(1000 * worker.metric(f"finsentry_{name}_seconds_sum") / done, 3)
+        return {"msg_s": round((done - c0) / elapsed), "messages": n, "workers": workers,
+                "wall_ms_per_msg": {name: round(1000 * sum(w.metric(f"finsentry_{name}_seconds_sum")
+                                                           for w in started) / done, 3)
                                     for name in ("inference", "redis_write", "kafka_send")},
                 "cpu_ms_per_msg": {k: round(1000 * (cpu1[k] - cpu0[k]) / (done - c0), 3) for k in cpu0}}
     finally:
-        worker.stop()
+        for w in started:
+            w.stop()
 
 
 def paced(services, topic: str, messages: list[dict], rate: float, seconds: float, tag: str) -> threading.Thread:
@@ -225,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--latency-seconds", type=float, default=30)
     p.add_argument("--memory-seconds", type=float, default=600)
     p.add_argument("--memory-rate", type=float, default=500)
+    p.add_argument("--workers", type=int, default=2,
+                   help="also measure throughput with this many workers in one group (default 2; 1 = skip)")
     p.add_argument("--no-alerts", dest="alerts", action="store_false",
                    help="workers without the shift alerts (scoring path only)")
     p.add_argument("--out", type=Path, help="also write the results as JSON here")
@@ -248,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
 
         if "throughput" in args.modes:
             report("throughput", throughput(services, workdir, model, messages[:args.messages], "s", opts))
+            if args.workers > 1:
+                report(f"throughput_{args.workers}_workers", throughput(
+                    services, workdir, model, messages[:args.messages], "s", opts, args.workers))
         if "latency" in args.modes:
             report("latency", latency(services, workdir, model, messages, args.rate, args.latency_seconds, "s",
                                       opts))
