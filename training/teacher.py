@@ -24,8 +24,8 @@ from .trainlog import TrainLog
 @dataclass(frozen=True)
 class TeacherArgs:
     base: str
-    epochs: float = 3.0
-    lr: float = 5e-5
+    epochs: float = 4.0
+    lr: float = 6e-5
     batch_size: int = 32
     weight_decay: float = 0.01
     warmup: float = 0.1
