@@ -96,13 +96,20 @@ def is_classifier(path: Path) -> bool:
     return "id2label" in config and any(path.glob("*.safetensors"))
 
 
-def start_worker(services, workdir: Path, model: Path, topic: str, tag: str, opts: dict) -> WorkerProcess:
-    """A worker on this run's topics; ``opts``: further settings (device, alerts_enabled)."""
-    return WorkerProcess(workdir / f"worker-{tag}.log", kafka_bootstrap=services.kafka.bootstrap,
+def launch_worker(services, workdir: Path, model: Path, topic: str, name: str, group: str,
+                  opts: dict) -> WorkerProcess:
+    """A started worker on this run's topics (not yet waited for); ``opts``: further settings (device,
+    alerts_enabled)."""
+    return WorkerProcess(workdir / f"worker-{name}.log", kafka_bootstrap=services.kafka.bootstrap,
                          redis_url=services.redis.url, model_dir=model, input_topic=topic,
                          output_topic=f"{topic}.scored", dlq_topic=f"{topic}.dlq", by_ticker_topic=f"{topic}.tk",
-                         alerts_topic=f"{topic}.alerts", group_id=f"bench-{tag}", broker_session_timeout_s=6,
-                         broker_heartbeat_interval_s=1, log_level="WARNING", **opts).start().wait_ready(timeout_s=300)
+                         alerts_topic=f"{topic}.alerts", group_id=group, broker_session_timeout_s=6,
+                         broker_heartbeat_interval_s=1, log_level="WARNING", **opts).start()
+
+
+def start_worker(services, workdir: Path, model: Path, topic: str, tag: str, opts: dict) -> WorkerProcess:
+    """One worker on this run's topics, ready (partitions assigned)."""
+    return launch_worker(services, workdir, model, topic, tag, f"bench-{tag}", opts).wait_ready(timeout_s=300)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -131,12 +138,9 @@ def throughput(services, workdir, model, messages, tag, opts, workers: int = 1) 
         prod.send(topic, json.dumps({**payload, "id": f"{tag}-{i}"}).encode())
     prod.flush()
     prod.close()
-    started = [WorkerProcess(workdir / f"worker-{tag}{workers}-{k}.log", kafka_bootstrap=services.kafka.bootstrap,
-                             redis_url=services.redis.url, model_dir=model, input_topic=topic,
-                             output_topic=f"{topic}.scored", dlq_topic=f"{topic}.dlq", by_ticker_topic=f"{topic}.tk",
-                             alerts_topic=f"{topic}.alerts", group_id=f"bench-{tag}{workers}",
-                             broker_session_timeout_s=6, broker_heartbeat_interval_s=1, log_level="WARNING",
-                             **opts).start() for k in range(workers)]  # together: one group join, no rebalance
+    # started together: one group join, no rebalance while the clock runs
+    started = [launch_worker(services, workdir, model, topic, f"{tag}{workers}-{k}", f"bench-{tag}{workers}", opts)
+               for k in range(workers)]
 
     def scored() -> float:
         return sum(w.metric("finsentry_messages_out_total") for w in started)
