@@ -43,7 +43,8 @@ default-model: install
 	    --out $(RUNS)/teacher
 	$(BIN)/finsentry distill --teacher $(RUNS)/teacher \
 	    --data $(SHARED)/fpb_train.csv $(SHARED)/fin_tweets.csv $(SHARED)/tfns_train.csv \
-	    --unlabeled $(SHARED)/news_stream.csv --unlabeled-text-col headline --student bilstm --out models/default
+	    --unlabeled $(SHARED)/news_stream.csv --unlabeled-text-col headline --student bilstm --out models/default \
+	    --cache-dir $(RUNS)/cache
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -46,7 +46,7 @@ class DistillArgs:
     hidden: int = 128
     layers: tuple[int, ...] = (0, 5)   # teacher layers copied into the transformer student
     prune_vocab: bool = True
-    transfer_limit: int = 30000
+    transfer_limit: int = 100000  # the whole unlabelled stream (83k distinct texts) for the default model
     evals_per_epoch: int = 2
     patience: int = 4
     seed: int = 13
