@@ -4,7 +4,7 @@ Trains each variant (same split, same seed, teacher outputs cached and shared), 
 and the teacher in one process: quality per held-out dataset (FPB, its all-agree part, each tweet set) and
 speed measured in interleaved rounds, so the throughput ratios compare like with like.
 
-    python -m benchmarks.distillation --teacher runs/teacher --out runs/bench [--epochs 4] [--only prob hard_only]
+    python -m benchmarks.distillation --teacher runs/teacher --out runs/bench [--epochs 3] [--only hard_only cnn]
 """
 from __future__ import annotations
 
@@ -22,20 +22,57 @@ from training.evaluate import datasets_from_files, evaluate
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
-# name: (student, alpha, beta, gamma, feature loss, use transfer set)
-VARIANTS = {
-    "hard_only":             ("bilstm", 1.0, 0.0, 0.0, "mse", False),
-    "prob":                  ("bilstm", 0.5, 0.5, 0.0, "mse", True),
-    "prob_no_transfer":      ("bilstm", 0.5, 0.5, 0.0, "mse", False),
-    "pure_kd":               ("bilstm", 0.0, 1.0, 0.0, "mse", True),
-    "feature":               ("bilstm", 1.0, 0.0, 0.5, "mse", True),
-    "prob_feature":          ("bilstm", 0.5, 0.5, 0.5, "mse", True),
-    "prob_feature_cos":      ("bilstm", 0.5, 0.5, 0.5, "cosine_target", True),
-    "cnn_prob":              ("cnn", 0.5, 0.5, 0.0, "mse", True),
-    "transformer_prob":      ("transformer", 0.5, 0.5, 0.0, "mse", True),
+# Each variant changes the default recipe (DistillArgs' defaults, i.e. models/default) in the fields named;
+# "transfer": False trains without the unlabelled stream, "augment": 0 without the perturbed copies.
+VARIANTS: dict[str, dict] = {
+    "hard_only":          {"alpha": 1.0, "beta": 0.0, "transfer": False, "augment": 0},
+    "prob_labelled_only": {"transfer": False, "augment": 0},
+    "prob_stream":        {"augment": 0},
+    "prob_augment":       {"transfer": False},
+    "prob_stream_augment": {},
+    "pure_kd":            {"alpha": 0.0, "beta": 1.0},
+    "feature":            {"alpha": 1.0, "beta": 0.0, "gamma": 0.5},
+    "prob_feature":       {"gamma": 0.5},
+    "prob_feature_cos":   {"gamma": 0.5, "feature_loss": "cosine_target"},
+    "cnn":                {"student": "cnn"},
+    "transformer":        {"student": "transformer", "epochs": 1.0},  # a step costs ~10x a BiLSTM step on CPU
 }
-# A transformer step costs ~5x a BiLSTM step on CPU: it gets fewer epochs (at most this many) over the same data.
-TRANSFORMER_EPOCHS = 1.0
+
+
+def variant_args(name: str, teacher: Path, epochs: float) -> tuple[DistillArgs, bool]:
+    """The variant's arguments, and whether it uses the unlabelled stream."""
+    change = dict(VARIANTS[name])
+    use_stream = change.pop("transfer", True)
+    change["epochs"] = min(change.get("epochs", epochs), epochs)
+    return DistillArgs(teacher=str(teacher), **change), use_stream
+
+
+def train_variant(name: str, a, train, val, transfer) -> dict:
+    args, use_stream = variant_args(name, a.teacher, a.epochs)
+    return distil(args, train, val, transfer if use_stream else [], a.out / name, a.cache_dir)
+
+
+def train_in_parallel(names: list[str], a) -> None:
+    """Each variant in its own process with one torch thread, ``a.jobs`` at a time: on a small CPU, small
+    recurrent models train faster side by side than one after another on all cores."""
+    import os
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(name: str) -> int:
+        a.out.mkdir(parents=True, exist_ok=True)
+        with open(a.out / f"{name}.log", "w") as log:
+            cmd = [sys.executable, "-m", "benchmarks.distillation", "--only", name, "--train-only",
+                   "--teacher", str(a.teacher), "--out", str(a.out), "--unlabeled", str(a.unlabeled),
+                   "--epochs", str(a.epochs), "--transfer-limit", str(a.transfer_limit), "--cache-dir", str(a.cache_dir)]
+            code = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        print(f"{name}: {'done' if code == 0 else f'failed ({code}), see ' + str(a.out / (name + '.log'))}", flush=True)
+        return code
+
+    with ThreadPoolExecutor(a.jobs) as pool:
+        failed = [n for n, code in zip(names, pool.map(run, names)) if code]
+    if failed:
+        sys.exit(f"variants failed: {failed}")
 
 
 def main(argv=None) -> int:
@@ -43,33 +80,39 @@ def main(argv=None) -> int:
     p.add_argument("--teacher", type=Path, default=Path("runs/teacher"))
     p.add_argument("--out", type=Path, default=Path("runs/bench"))
     p.add_argument("--unlabeled", type=Path, default=SHARED / "news_stream.csv")
-    p.add_argument("--epochs", type=float, default=3.0)
+    p.add_argument("--epochs", type=float, default=3.0, help="at most this many epochs per variant")
     p.add_argument("--transfer-limit", type=int, default=DistillArgs.transfer_limit)
     p.add_argument("--cache-dir", type=Path, default=Path("runs/cache"), help="teacher outputs shared between runs")
     p.add_argument("--only", nargs="*", default=None, choices=sorted(VARIANTS))
     p.add_argument("--include", nargs="*", default=["models/default"], help="extra artifacts to evaluate alongside")
     p.add_argument("--skip-training", action="store_true", help="evaluate what is already under --out")
+    p.add_argument("--train-only", action="store_true", help="train the variants, evaluate nothing")
+    p.add_argument("--jobs", type=int, default=2, help="variants trained side by side, one thread each")
     a = p.parse_args(argv)
     split = a.teacher / "split"
     if not split.is_dir():
         sys.exit(f"expected the teacher's held-out split in {split}; train the teacher with finsentry train-teacher")
     train, val, test = (pd.read_csv(split / f"{n}.csv") for n in ("train", "val", "test"))
     names = a.only or list(VARIANTS)
+    if not a.skip_training and a.jobs > 1 and len(names) > 1:
+        # First one variant per block of teacher outputs (labelled + stream, augmented copies, labelled only),
+        # so that the later ones find them all cached; then the rest side by side.
+        first = [n for n in ("prob_stream_augment", "prob_labelled_only") if n in names]
+        train_in_parallel(first, a)
+        train_in_parallel([n for n in names if n not in first], a)
+        a.skip_training = True
     transfer = []
-    if not a.skip_training and any(VARIANTS[n][5] for n in names):
+    if not a.skip_training:
         transfer = load_unlabelled(a.unlabeled, "headline", a.transfer_limit,
                                    exclude=list(train["text"]) + list(val["text"]) + list(test["text"]))
     summaries = {}
     for name in names:
-        student, alpha, beta, gamma, kind, use_transfer = VARIANTS[name]
-        out = a.out / name
         if not a.skip_training:
-            epochs = min(a.epochs, TRANSFORMER_EPOCHS) if student == "transformer" else a.epochs
-            args = DistillArgs(teacher=str(a.teacher), student=student, alpha=alpha, beta=beta, gamma=gamma,
-                               feature_loss=kind, epochs=epochs, transfer_limit=len(transfer) if use_transfer else 0)
-            summaries[name] = distil(args, train, val, transfer if use_transfer else [], out, a.cache_dir)
-        elif (out / "distill_summary.json").is_file():
-            summaries[name] = json.loads((out / "distill_summary.json").read_text())
+            summaries[name] = train_variant(name, a, train, val, transfer)
+        elif (a.out / name / "distill_summary.json").is_file():
+            summaries[name] = json.loads((a.out / name / "distill_summary.json").read_text())
+    if a.train_only:
+        return 0
     models = {name: Predictor.load(a.out / name, device="cpu") for name in summaries}
     for extra in a.include:
         if Path(extra, "config.json").is_file():
@@ -81,7 +124,8 @@ def main(argv=None) -> int:
     first, *rest = models
     result = evaluate(models[first], datasets, teacher, extra_models={k: models[k] for k in rest})
     result["variants"] = {n: {"args": s["args"], "best_val": s["best"], "train_seconds": s["train_seconds"],
-                              "transfer_rows": s["transfer_rows"]} for n, s in summaries.items()}
+                              "transfer_rows": s["transfer_rows"], "augmented_rows": s.get("augmented_rows", 0)}
+                          for n, s in summaries.items()}
     result["model_names"] = {"model": first}
     a.out.mkdir(parents=True, exist_ok=True)
     (a.out / "results.json").write_text(json.dumps(result, indent=2) + "\n")

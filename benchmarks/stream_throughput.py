@@ -135,7 +135,7 @@ def throughput(services, workdir, model, messages, tag, opts, workers: int = 1) 
     create_topics([topic], partitions=4, bootstrap_servers=services.kafka.bootstrap)
     prod = producer(services)
     for i, payload in enumerate(messages):
-        prod.send(topic, json.dumps({**payload, "id": f"{tag}-{i}"}).encode())
+        prod.send(topic, json.dumps({**payload, "id": f"{tag}{workers}-{i}"}).encode())  # own ids per run
     prod.flush()
     prod.close()
     # started together: one group join, no rebalance while the clock runs
@@ -154,10 +154,10 @@ def throughput(services, workdir, model, messages, tag, opts, workers: int = 1) 
             w.wait_ready(timeout_s=300)
         n = len(messages)
         while scored() < n * 0.1:
-            time.sleep(0.05)
+            time.sleep(0.25)  # each poll is a /metrics scrape of every worker: keep it rare
         t0, c0, cpu0 = time.monotonic(), scored(), cpu()
         while (done := scored()) < n:
-            time.sleep(0.05)
+            time.sleep(0.25)  # each poll is a /metrics scrape of every worker: keep it rare
         elapsed, cpu1 = time.monotonic() - t0, cpu()
         # Wall time per message of each step (steps overlap), and CPU time per message of each process.
         return {"msg_s": round((done - c0) / elapsed), "messages": n, "workers": workers,

@@ -22,7 +22,7 @@ class Encoder:
             raise ModelError(f"max_length must be at least 2, got {max_length}")
         self.tokenizer = tokenizer
         self.max_length = max_length
-        self.id_map = None if id_map is None else torch.as_tensor(np.asarray(id_map, dtype=np.int64))
+        self.id_map = None if id_map is None else np.asarray(id_map, dtype=np.int64)
         pad_id = tokenizer.token_to_id("[PAD]")
         self.pad_id = 0 if pad_id is None else pad_id
         self.tokenizer.no_padding()
@@ -42,14 +42,15 @@ class Encoder:
     def pad(self, id_lists: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
         """Pad to the longest in the batch and apply the vocabulary map: (input_ids, attention_mask)."""
         width = max(1, max(len(x) for x in id_lists))
-        ids = torch.full((len(id_lists), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(id_lists), width), dtype=torch.long)
+        # filled in numpy: one small tensor per row costs more than the model's embedding lookup
+        ids = np.full((len(id_lists), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(id_lists), width), dtype=np.int64)
         for i, row in enumerate(id_lists):
-            ids[i, : len(row)] = torch.as_tensor(row, dtype=torch.long)
+            ids[i, : len(row)] = row
             mask[i, : len(row)] = 1
         if self.id_map is not None:
             ids = self.id_map[ids]
-        return ids, mask
+        return torch.from_numpy(ids), torch.from_numpy(mask)
 
     def __call__(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         return self.pad(self.ids(texts))

@@ -31,6 +31,9 @@ def write_model_card(model_dir: Path, metrics: dict) -> None:
     data = "\n".join(f"- `{s}`: {DATA_NOTES.get(s, 'user-supplied data')}" for s in sources)
     if train.get("transfer_rows"):
         data += f"\n- transfer set ({train['transfer_rows']} texts): {DATA_NOTES['news_stream']}"
+    if train.get("augmented_rows"):
+        data += (f"\n- {train['augmented_rows']} perturbed copies of the labelled training texts (words masked, "
+                 "replaced or cut away), labelled by the teacher only")
     card = f"""# finsentry student `{config['version']}`
 
 A {config['architecture']} sentiment classifier for financial news and posts (labels: {', '.join(config['labels'])};
@@ -47,7 +50,8 @@ on data you may use commercially before commercial use.
 ## Recipe
 Loss = {args['alpha']} * CE(hard labels) + {args['beta']} * T^2 * KL(teacher_T || student_T) (T = {args['temperature']})
 + {args['gamma']} * {args['feature_loss']} feature loss on pooled hidden states (learned projection).
-Labelled rows: {train['labelled_rows']}; transfer rows (teacher labels only): {train['transfer_rows']}.
+Labelled rows: {train['labelled_rows']}; teacher-labelled only: {train['transfer_rows']} transfer texts and
+{train.get('augmented_rows', 0)} perturbed copies of labelled texts.
 {args['epochs']} epochs max, lr {args['lr']}, batch {args['batch_size']}, max length {config['max_length']} word pieces,
 vocabulary pruned to {train['vocab_kept']} pieces, early stopping on validation macro-F1
 (best {metrics['validation']['val_macro_f1']:.4f} at epoch {metrics['validation']['epoch']:.2f}).

@@ -82,6 +82,8 @@ def distill(argv: list[str]) -> int:
     p.add_argument("--unlabeled-text-col", default="text")
     p.add_argument("--transfer-limit", type=int, default=d.transfer_limit)
     p.add_argument("--student", default=d.student, help="bilstm | cnn | transformer")
+    p.add_argument("--augment", type=int, default=d.augment,
+                   help=f"teacher-labelled perturbed copies of each labelled text (default {d.augment})")
     p.add_argument("--out", required=True, type=Path)
     for name in ("alpha", "beta", "gamma", "temperature", "cos_target", "epochs", "lr"):
         p.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(d, name))
@@ -101,6 +103,7 @@ def distill(argv: list[str]) -> int:
                        lr=a.lr, batch_size=a.batch_size, max_length=a.max_length, embed_dim=a.embed_dim,
                        hidden=a.hidden, layers=tuple(int(x) for x in a.layers.split(",")),
                        prune_vocab=not a.no_prune_vocab, transfer_limit=a.transfer_limit if a.unlabeled else 0,
+                       augment=a.augment,
                        seed=a.seed, device=_device(a.device))
     split_dir = a.split_dir or (Path(a.teacher) / "split" if Path(a.teacher).is_dir() else Path("runs/split"))
     train, val, test = load_split(a, split_dir)

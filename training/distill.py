@@ -18,6 +18,7 @@ from models.artifact import save_student
 from models.student import ARCHITECTURES, BiLSTMConfig, CNNConfig, TransformerConfig, build_student
 from models.tokenizer import build_id_map, kept_ids
 
+from .augment import AugmentArgs, augment
 from .batching import bucketed_batches
 from .data import parse_label_map
 from .errors import TrainingError
@@ -47,6 +48,7 @@ class DistillArgs:
     layers: tuple[int, ...] = (0, 5)   # teacher layers copied into the transformer student
     prune_vocab: bool = True
     transfer_limit: int = 100000  # the whole unlabelled stream (83k distinct texts) for the default model
+    augment: int = 0            # teacher-labelled perturbed copies per labelled text (training.augment)
     evals_per_epoch: int = 2
     patience: int = 4
     seed: int = 13
@@ -67,8 +69,8 @@ class DistillArgs:
             problems.append(f"temperature={self.temperature} (expected > 0)")
         if self.feature_loss not in FEATURE_LOSSES:
             problems.append(f"feature_loss={self.feature_loss!r} (expected one of {FEATURE_LOSSES})")
-        if self.epochs <= 0 or self.lr <= 0 or self.batch_size < 1 or self.transfer_limit < 0:
-            problems.append("epochs, lr and batch_size must be positive and transfer_limit >= 0")
+        if self.epochs <= 0 or self.lr <= 0 or self.batch_size < 1 or self.transfer_limit < 0 or self.augment < 0:
+            problems.append("epochs, lr and batch_size must be positive, transfer_limit and augment >= 0")
         if problems:
             raise TrainingError("bad distillation arguments: " + "; ".join(problems))
 
@@ -142,10 +144,16 @@ def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, 
     rng = np.random.default_rng(args.seed)
     teacher, tok, order = load_classifier(args.teacher, parse_label_map(args.teacher_label_map))
     enc = lambda texts: tok(list(texts), truncation=True, max_length=args.max_length)["input_ids"]
-    x_lab, x_tr, x_va = enc(train["text"]), enc(transfer), enc(val["text"])
-    x_all = x_lab + x_tr
-    y_all = np.concatenate([label_ids(train["label"]), np.full(len(x_tr), -1)])
-    t_logits, t_feats = teacher_targets(teacher, tok, order, x_all, args, cache_dir, args.gamma > 0)
+    copies = augment(list(train["text"]), AugmentArgs(copies=args.augment), args.seed, exclude=list(val["text"]))
+    x_lab, x_tr, x_aug, x_va = (enc(t) if len(t) else [] for t in (train["text"], transfer, copies, val["text"]))
+    x_all = x_lab + x_tr + x_aug
+    y_all = np.concatenate([label_ids(train["label"]), np.full(len(x_tr) + len(x_aug), -1)])
+    # Teacher outputs by block, so that the cached ones of the labelled and transfer texts serve runs with and
+    # without augmentation.
+    blocks = [teacher_targets(teacher, tok, order, x, args, cache_dir, args.gamma > 0)
+              for x in (x_lab + x_tr, x_aug) if x]
+    t_logits = np.concatenate([b[0] for b in blocks])
+    t_feats = None if any(b[1] is None for b in blocks) else np.concatenate([b[1] for b in blocks])
     vocab_size = teacher.get_input_embeddings().weight.shape[0]
     unk = tok.unk_token_id if tok.unk_token_id is not None else 0
     rows = kept_ids(x_all, vocab_size, tok.pad_token_id or 0, unk) if args.prune_vocab else np.arange(vocab_size)
@@ -204,7 +212,8 @@ def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, 
     tok_file = out / "tokenizer.json"
     tok.backend_tokenizer.save(str(tok_file))
     summary = {"args": {**asdict(args), "layers": list(args.layers)}, "best": best, "steps": step,
-               "labelled_rows": len(x_lab), "transfer_rows": len(x_tr), "vocab_kept": len(rows),
+               "labelled_rows": len(x_lab), "transfer_rows": len(transfer), "augmented_rows": len(copies),
+               "vocab_kept": len(rows),
                "train_seconds": round(time.time() - t0, 1)}
     version = save_student(out, student.cpu(), args.student, tok_file, args.max_length,
                            id_map=id_map if args.prune_vocab else None,
