@@ -88,6 +88,9 @@ def distill(argv: list[str]) -> int:
     for name in ("alpha", "beta", "gamma", "temperature", "cos_target", "epochs", "lr"):
         p.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(d, name))
     p.add_argument("--feature-loss", default=d.feature_loss, help="mse | cosine | cosine_target")
+    p.add_argument("--embed-init", default=d.embed_init,
+                   help="bilstm/cnn embedding start: input (teacher's input embeddings) | static (teacher's "
+                        f"output for each word piece alone); default {d.embed_init}")
     for name in ("batch_size", "max_length", "embed_dim", "hidden"):
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
     p.add_argument("--layers", default="0,5", help="teacher layers copied into the transformer student")
@@ -103,7 +106,7 @@ def distill(argv: list[str]) -> int:
                        lr=a.lr, batch_size=a.batch_size, max_length=a.max_length, embed_dim=a.embed_dim,
                        hidden=a.hidden, layers=tuple(int(x) for x in a.layers.split(",")),
                        prune_vocab=not a.no_prune_vocab, transfer_limit=a.transfer_limit if a.unlabeled else 0,
-                       augment=a.augment,
+                       augment=a.augment, embed_init=a.embed_init,
                        seed=a.seed, device=_device(a.device))
     split_dir = a.split_dir or (Path(a.teacher) / "split" if Path(a.teacher).is_dir() else Path("runs/split"))
     train, val, test = load_split(a, split_dir)

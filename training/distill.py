@@ -28,6 +28,9 @@ from .metrics import label_ids, macro_f1
 from .trainlog import TrainLog
 
 
+EMBED_INITS = ("input", "static")
+
+
 @dataclass(frozen=True)
 class DistillArgs:
     teacher: str
@@ -44,11 +47,12 @@ class DistillArgs:
     batch_size: int = 64
     max_length: int = 64
     embed_dim: int = 128
-    hidden: int = 128
+    hidden: int = 64            # per direction: 2.7x faster than 128 at 1 macro-F1 point (benchmarks/RESULTS.md)
     layers: tuple[int, ...] = (0, 5)   # teacher layers copied into the transformer student
     prune_vocab: bool = True
     transfer_limit: int = 100000  # the whole unlabelled stream (83k distinct texts) for the default model
-    augment: int = 0            # teacher-labelled perturbed copies per labelled text (training.augment)
+    augment: int = 4            # teacher-labelled perturbed copies per labelled text (training.augment)
+    embed_init: str = "input"   # recurrent/CNN students: "input" (teacher's input embeddings) or "static"
     evals_per_epoch: int = 2
     patience: int = 4
     seed: int = 13
@@ -67,6 +71,8 @@ class DistillArgs:
             problems.append("alpha=beta=0 (a feature-only loss never trains the classifier head; keep alpha > 0)")
         if self.temperature <= 0:
             problems.append(f"temperature={self.temperature} (expected > 0)")
+        if self.embed_init not in EMBED_INITS:
+            problems.append(f"embed_init={self.embed_init!r} (expected one of {EMBED_INITS})")
         if self.feature_loss not in FEATURE_LOSSES:
             problems.append(f"feature_loss={self.feature_loss!r} (expected one of {FEATURE_LOSSES})")
         if self.epochs <= 0 or self.lr <= 0 or self.batch_size < 1 or self.transfer_limit < 0 or self.augment < 0:
@@ -85,7 +91,24 @@ def _pca_init(weight: torch.Tensor, dim: int) -> torch.Tensor:
     return out * (0.5 / out.std())
 
 
-def make_student(args: DistillArgs, teacher, vocab_rows: np.ndarray, num_labels: int) -> torch.nn.Module:
+@torch.inference_mode()
+def static_embeddings(teacher, tok, vocab_rows: np.ndarray, device: str = "cpu", batch_size: int = 512) -> torch.Tensor:
+    """The teacher's output state for each word piece on its own (``[CLS] piece [SEP]``): static vectors that
+    carry what the fine-tuned teacher makes of each piece (as in Model2Vec), a richer start for a student's
+    embedding than the teacher's input embeddings."""
+    if tok.cls_token_id is None or tok.sep_token_id is None:
+        raise TrainingError("embed_init='static' needs a teacher tokenizer with [CLS] and [SEP] tokens")
+    teacher.eval().to(device)
+    out = []
+    for start in range(0, len(vocab_rows), batch_size):
+        ids = torch.tensor([[tok.cls_token_id, int(r), tok.sep_token_id] for r in vocab_rows[start:start + batch_size]],
+                           device=device)
+        h = teacher.base_model(input_ids=ids, attention_mask=torch.ones_like(ids)).last_hidden_state
+        out.append(h[:, 1].float().cpu())
+    return torch.cat(out)
+
+
+def make_student(args: DistillArgs, teacher, vocab_rows: np.ndarray, num_labels: int, tok=None) -> torch.nn.Module:
     """Build the student with embeddings (and, for the transformer, layers) taken from the teacher."""
     emb = teacher.get_input_embeddings().weight.detach()[torch.as_tensor(vocab_rows)]
     if args.student == "transformer":
@@ -107,6 +130,8 @@ def make_student(args: DistillArgs, teacher, vocab_rows: np.ndarray, num_labels:
     extra = {"hidden": args.hidden} if args.student == "bilstm" else {}
     student = build_student(args.student, asdict(cfg_cls(vocab_size=len(vocab_rows), embed_dim=args.embed_dim,
                                                          num_labels=num_labels, **extra)))
+    if args.embed_init == "static":
+        emb = static_embeddings(teacher, tok, vocab_rows, args.device)
     with torch.no_grad():
         student.embed.weight.copy_(_pca_init(emb, args.embed_dim))
     return student
@@ -158,7 +183,7 @@ def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, 
     unk = tok.unk_token_id if tok.unk_token_id is not None else 0
     rows = kept_ids(x_all, vocab_size, tok.pad_token_id or 0, unk) if args.prune_vocab else np.arange(vocab_size)
     id_map = build_id_map(rows, vocab_size, unk)
-    student = make_student(args, teacher, rows, len(order)).to(args.device)
+    student = make_student(args, teacher, rows, len(order), tok).to(args.device)
     teacher.to("cpu")
     proj = FeatureProjection(student.feature_dim, t_feats.shape[1] if t_feats is not None else student.feature_dim)
     proj.to(args.device)

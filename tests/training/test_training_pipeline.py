@@ -43,7 +43,7 @@ def test_one_real_training_step_from_packaged_minilm(tiny_data):
 
 
 @pytest.mark.parametrize("student, extra", [
-    ("bilstm", ["--gamma", "0.5", "--feature-loss", "cosine_target"]),
+    ("bilstm", ["--gamma", "0.5", "--feature-loss", "cosine_target", "--embed-init", "static", "--augment", "0"]),
     ("cnn", ["--augment", "2"]),
     ("transformer", ["--layers", "0,1", "--alpha", "0", "--beta", "1"]),
 ])
@@ -59,7 +59,8 @@ def test_distil_cli_writes_a_loadable_evaluated_artifact(tmp_path, tiny_data, ti
     assert config["architecture"] == student and config["vocab_pruned"] and config["teacher"] == str(tiny_bert)
     summary = json.loads((out / "distill_summary.json").read_text())
     assert summary["transfer_rows"] == 2 and summary["vocab_kept"] < 30522
-    assert (summary["augmented_rows"] > 0) == ("--augment" in extra)
+    copies = int(extra[extra.index("--augment") + 1]) if "--augment" in extra else DistillArgs.augment
+    assert (summary["augmented_rows"] > 0) == (copies > 0)
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["held_out"]["datasets"]) == {"tiny"}
     assert "model" in metrics["held_out"]["speed"] and "teacher" in metrics["held_out"]["speed"]
