@@ -4,7 +4,7 @@ Trains each variant (same split, same seed, teacher outputs cached and shared), 
 and the teacher in one process: quality per held-out dataset (FPB, its all-agree part, each tweet set) and
 speed measured in interleaved rounds, so the throughput ratios compare like with like.
 
-    python -m benchmarks.distillation --teacher runs/teacher --out runs/bench [--epochs 3] [--only hard_only cnn]
+    python -m benchmarks.distillation --teacher runs/teacher --out runs/bench [--epochs 2] [--only hard_only cnn]
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ VARIANTS: dict[str, dict] = {
     "prob_feature":       {"gamma": 0.5},
     "prob_feature_cos":   {"gamma": 0.5, "feature_loss": "cosine_target"},
     "cnn":                {"student": "cnn"},
-    "transformer":        {"student": "transformer", "epochs": 1.0},  # a step costs ~10x a BiLSTM step on CPU
+    "transformer":        {"student": "transformer", "epochs": 0.5},  # a step costs ~10x a BiLSTM step on CPU
 }
 
 
@@ -80,7 +80,7 @@ def main(argv=None) -> int:
     p.add_argument("--teacher", type=Path, default=Path("runs/teacher"))
     p.add_argument("--out", type=Path, default=Path("runs/bench"))
     p.add_argument("--unlabeled", type=Path, default=SHARED / "news_stream.csv")
-    p.add_argument("--epochs", type=float, default=3.0, help="at most this many epochs per variant")
+    p.add_argument("--epochs", type=float, default=2.0, help="at most this many epochs per variant")
     p.add_argument("--transfer-limit", type=int, default=DistillArgs.transfer_limit)
     p.add_argument("--cache-dir", type=Path, default=Path("runs/cache"), help="teacher outputs shared between runs")
     p.add_argument("--only", nargs="*", default=None, choices=sorted(VARIANTS))
