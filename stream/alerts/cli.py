@@ -9,7 +9,9 @@ import argparse
 import asyncio
 import getpass
 import json
+import signal
 import sys
+import threading
 import time
 from typing import Any
 
@@ -106,6 +108,13 @@ def format_alert(a: dict[str, Any]) -> str:
 
 
 async def _tail(args: argparse.Namespace) -> int:
+    # Ctrl-C or SIGTERM end the loop between two reads, rather than cancelling a blocked read: a read
+    # cancelled mid-reply can leave the connection's close waiting on the socket.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    if args.follow and threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
     redis, config = _connect(args)
     try:
         last = "$"
@@ -114,8 +123,8 @@ async def _tail(args: argparse.Namespace) -> int:
             for entry_id, fields in reversed(recent):
                 _print(fields, args)
             last = recent[0][0] if recent else "0-0"
-        while args.follow:
-            got = await redis.xread({config.stream_key: last}, block=1000, count=100)
+        while args.follow and not stop.is_set():
+            got = await redis.xread({config.stream_key: last}, block=250, count=100)
             for entry_id, fields in (got[0][1] if got else []):
                 _print(fields, args)
                 last = entry_id
