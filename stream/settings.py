@@ -59,10 +59,11 @@ class Settings(BaseSettings):
     # agent and alert dispatchers; rules, delivery and keys live in `alerts` ([alerts] in TOML).
     alerts_enabled: bool = True
     alerts: AlertConfig = AlertConfig()
-    # The alert agent's batches: its cost is per ticker per batch (one state read and one scripted write), so
-    # larger batches than the scoring agent's amortise it over more articles; alerts are minutes-scale anyway.
-    alerts_max_batch: int = Field(2048, ge=1)
-    alerts_max_wait_s: float = Field(0.5, gt=0)
+    # The alert agent's batches: each ticker in a batch costs a state load and save (two round trips per
+    # batch in all), so batches larger than the scoring agent's amortise that over more articles; alerts are
+    # minutes-scale anyway, so up to 2 s of batching delay is invisible to subscribers.
+    alerts_max_batch: int = Field(4096, ge=1)
+    alerts_max_wait_s: float = Field(2.0, gt=0)
     topic_partitions: int = Field(4, ge=1)
     topic_replication: int = Field(1, ge=1)
     # Tests and the demo use 6 s / 1 s so that group joins take seconds, not half a minute.

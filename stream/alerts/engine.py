@@ -19,8 +19,10 @@ log = logging.getLogger(__name__)
 class AlertEngine:
     """Processes batches of articles; returns the alerts it committed (each exactly once overall).
 
-    A batch is grouped by ticker and each ticker costs one read and one scripted write, whatever
-    the number of its articles. Articles whose id the ticker has already applied are skipped.
+    A batch is grouped by ticker; all tickers' states are read in one round trip and written in another
+    (a compare-and-set script per ticker), whatever the number of tickers and articles. Articles whose id
+    the ticker has already applied are skipped; a ticker whose state changed under us is re-read and
+    re-applied on its own.
     """
 
     def __init__(self, redis: Any, config: AlertConfig, *, clock: Callable[[], float] = time.time,
@@ -32,37 +34,44 @@ class AlertEngine:
         self.skipped = 0
 
     async def process(self, articles: list[Article]) -> list[dict[str, Any]]:
-        by_ticker: dict[str, list[Article]] = defaultdict(list)
+        pending: dict[str, list[Article]] = defaultdict(list)
         for a in articles:
-            by_ticker[a.ticker].append(a)
+            pending[a.ticker].append(a)
         alerts: list[dict[str, Any]] = []
-        for ticker, items in by_ticker.items():
-            alerts += await self._process_ticker(ticker, items)
-        return alerts
-
-    async def _process_ticker(self, ticker: str, items: list[Article]) -> list[dict[str, Any]]:
-        ids = list(dict.fromkeys(a.id for a in items))
         for _ in range(self.max_conflicts):
-            version, state, seen = await self.store.load(ticker, ids)
-            mon = (TickerMonitor(ticker, self.config) if state is None
-                   else TickerMonitor.from_state(ticker, self.config, state))
+            loaded = await self.store.load({t: list(dict.fromkeys(a.id for a in items))
+                                            for t, items in pending.items()})
             now = self.clock()
             silences = await self.silences.active(now)
-            applied: list[str] = []
-            alerts: list[dict[str, Any]] = []
-            for a in items:
-                if a.id in seen:
-                    continue
-                seen.add(a.id)
-                applied.append(a.id)
-                alerts += mon.apply(a, silences=silences, now=now)
-            if not applied:
-                self.skipped += len(items)
-                return []
-            if await self.store.commit(ticker, version, mon.state_dict(), applied, alerts):
-                self.applied += len(applied)
-                self.skipped += len(items) - len(applied)
+            changes, counts = {}, {}
+            for ticker, items in pending.items():
+                version, state, seen = loaded[ticker]
+                mon = (TickerMonitor(ticker, self.config) if state is None
+                       else TickerMonitor.from_state(ticker, self.config, state))
+                applied: list[str] = []
+                raised: list[dict[str, Any]] = []
+                for a in items:
+                    if a.id in seen:
+                        continue
+                    seen.add(a.id)
+                    applied.append(a.id)
+                    raised += mon.apply(a, silences=silences, now=now)
+                if applied:
+                    changes[ticker] = (version, mon.state_dict(), applied, raised)
+                    counts[ticker] = (len(applied), len(items) - len(applied))
+                else:
+                    self.skipped += len(items)
+            committed = await self.store.commit(changes) if changes else {}
+            for ticker, ok in committed.items():
+                if ok:
+                    alerts += changes[ticker][3]
+                    self.applied += counts[ticker][0]
+                    self.skipped += counts[ticker][1]
+                else:
+                    log.info("alerts: state of %s changed under us (version %d); retrying", ticker,
+                             changes[ticker][0])
+            pending = {t: pending[t] for t, ok in committed.items() if not ok}
+            if not pending:
                 return alerts
-            log.info("alerts: state of %s changed under us (version %d); retrying", ticker, version)
-        raise StateConflict(f"ticker {ticker}: expected to commit within {self.max_conflicts} attempts; "
-                            "another writer kept changing its state")
+        raise StateConflict(f"tickers {sorted(pending)}: expected to commit within {self.max_conflicts} "
+                            "attempts; another writer kept changing their state")

@@ -54,26 +54,40 @@ class StateStore:
     def active_key(self) -> str:
         return f"{self.prefix}:active"
 
-    async def load(self, ticker: str, ids: list[str]) -> tuple[int, dict | None, set[str]]:
-        """Version, saved state (None for a new ticker) and which of ``ids`` were already applied."""
+    async def load(self, wanted: dict[str, list[str]]) -> dict[str, tuple[int, dict | None, set[str]]]:
+        """For each ticker: version, saved state (None for a new ticker) and which of its ids were already
+        applied; every ticker of a batch in one round trip."""
+        tickers = list(wanted)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hmget(self.state_key(ticker), "v", "state")
-            pipe.zmscore(self.seen_key(ticker), ids)
-            (version, raw), scores = await pipe.execute()
-        seen = {i for i, s in zip(ids, scores) if s is not None}
-        return int(version or 0), (json.loads(raw) if raw else None), seen
+            for ticker in tickers:
+                pipe.hmget(self.state_key(ticker), "v", "state")
+                pipe.zmscore(self.seen_key(ticker), wanted[ticker])
+            replies = await pipe.execute()
+        out = {}
+        for k, ticker in enumerate(tickers):
+            (version, raw), scores = replies[2 * k], replies[2 * k + 1]
+            out[ticker] = (int(version or 0), json.loads(raw) if raw else None,
+                           {i for i, s in zip(wanted[ticker], scores) if s is not None})
+        return out
 
-    async def commit(self, ticker: str, version: int, state: dict, ids: list[str],
-                     alerts: list[dict]) -> bool:
-        """Write state, ids and alerts if nobody committed since ``version`` was read; else False."""
+    async def commit(self, changes: dict[str, tuple[int, dict, list[str], list[dict]]]) -> dict[str, bool]:
+        """For each ticker (version read, new state, applied ids, alerts): write them if nobody committed since
+        that version was read. One script call per ticker (each atomic), all in one round trip; returns which
+        tickers committed."""
         c = self.config
-        args: list[Any] = [version, json.dumps(state, separators=(",", ":")), c.seen_ttl_s, c.seen_max,
-                           c.stream_maxlen, c.channel, int(time.time() * 1000), len(ids), *ids]
-        for alert in alerts:
-            args += [alert["fingerprint"], alert["state"], json.dumps(alert, separators=(",", ":"))]
-        keys = [self.state_key(ticker), self.seen_key(ticker), c.stream_key, self.active_key]
-        ok, _ = await self._commit(keys=keys, args=args)
-        return bool(ok)
+        now_ms = int(time.time() * 1000)
+        tickers = list(changes)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for ticker in tickers:
+                version, state, ids, alerts = changes[ticker]
+                args: list[Any] = [version, json.dumps(state, separators=(",", ":")), c.seen_ttl_s, c.seen_max,
+                                   c.stream_maxlen, c.channel, now_ms, len(ids), *ids]
+                for alert in alerts:
+                    args += [alert["fingerprint"], alert["state"], json.dumps(alert, separators=(",", ":"))]
+                keys = [self.state_key(ticker), self.seen_key(ticker), c.stream_key, self.active_key]
+                await self._commit(keys=keys, args=args, client=pipe)  # queued: runs on execute()
+            replies = await pipe.execute()
+        return {ticker: bool(ok) for ticker, (ok, _) in zip(tickers, replies)}
 
     async def active_alerts(self) -> list[dict]:
         return [json.loads(v) for v in (await self.redis.hgetall(self.active_key)).values()]
