@@ -47,7 +47,7 @@ class DistillArgs:
     batch_size: int = 64
     max_length: int = 64
     embed_dim: int = 128
-    hidden: int = 64            # per direction: 2.7x faster than 128 at 1 macro-F1 point (benchmarks/RESULTS.md)
+    hidden: int = 64            # per direction: 2.7x faster than 128 at about the same quality (benchmarks/RESULTS.md)
     layers: tuple[int, ...] = (0, 5)   # teacher layers copied into the transformer student
     prune_vocab: bool = True
     transfer_limit: int = 100000  # the whole unlabelled stream (83k distinct texts) for the default model

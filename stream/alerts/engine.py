@@ -1,6 +1,7 @@
 """Apply scored articles to per-ticker monitors kept in Redis: load, update, compare-and-set."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import defaultdict
@@ -44,7 +45,9 @@ class AlertEngine:
             now = self.clock()
             silences = await self.silences.active(now)
             changes, counts = {}, {}
-            for ticker, items in pending.items():
+            for k, (ticker, items) in enumerate(pending.items()):
+                if k and k % 16 == 0:
+                    await asyncio.sleep(0)  # let the scoring agent in: a large batch is ~100 ms of CPU
                 version, state, seen = loaded[ticker]
                 mon = (TickerMonitor(ticker, self.config) if state is None
                        else TickerMonitor.from_state(ticker, self.config, state))
