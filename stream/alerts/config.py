@@ -14,7 +14,8 @@ from stream.alerts.detectors import CUSUM, EWMAChart, ShiftDetector, VolumeDetec
 from stream.alerts.lifecycle import Timing
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
-_LIFECYCLE_FIELDS = {"enabled", "for_articles", "for_seconds", "repeat_interval_s"}
+KEEP_FIRING_FOR = 10  # articles; the volume rule counts windows and keeps 1
+_LIFECYCLE_FIELDS = {"enabled", "for_articles", "for_seconds", "repeat_interval_s", "keep_firing_for"}
 
 
 class RuleConfig(BaseModel):
@@ -23,10 +24,12 @@ class RuleConfig(BaseModel):
     for_articles: int = Field(2, ge=0, description="articles the condition must hold before firing")
     for_seconds: float = Field(0.0, ge=0, description="event-time seconds the condition must hold")
     repeat_interval_s: float = Field(0.0, ge=0, description="re-notify a still-firing alert; 0 = never")
+    keep_firing_for: int = Field(KEEP_FIRING_FOR, ge=0, description="articles (volume: windows) a firing alert "
+                                 "stays firing after its condition clears; a return within them is the same episode")
 
     @property
     def timing(self) -> Timing:
-        return Timing(self.for_articles, self.for_seconds, self.repeat_interval_s)
+        return Timing(self.for_articles, self.for_seconds, self.repeat_interval_s, self.keep_firing_for)
 
     def detector_kwargs(self) -> dict[str, Any]:
         return {k: v for k, v in self.model_dump().items() if k not in _LIFECYCLE_FIELDS | {"window_s"}}
@@ -40,7 +43,7 @@ class EWMARule(RuleConfig):
     alpha: float = 0.005
     min_articles: int = 50
     lag: int = 50
-    clip: float = 3.0
+    clip: float = 2.0
     sigma_floor: float = 0.05
 
 
@@ -58,6 +61,7 @@ class CUSUMRule(RuleConfig):
 
 class VolumeRule(RuleConfig):
     for_articles: int = Field(0, ge=0)
+    keep_firing_for: int = Field(1, ge=0, description="windows a firing alert stays firing after its condition clears")
     window_s: float = Field(300.0, gt=0, description="tumbling window length for counting articles")
     alpha: float = 0.01
     limit: float = 5.5

@@ -25,11 +25,15 @@ def fingerprint(ticker: str, rule: str, direction: int) -> str:
 
 @dataclass(frozen=True)
 class Timing:
-    """``for`` period (both thresholds must pass; 0 disables one) and repeat interval (0: never)."""
+    """``for`` period (both thresholds must pass; 0 disables one), repeat interval (0: never) and
+    ``keep_firing_for``: articles a firing alert stays firing after its condition cleared (Prometheus's
+    ``keep_firing_for``); a condition that returns within them continues the same episode instead of
+    resolving and firing anew (0: resolve on the first clear article)."""
 
     for_articles: int = 2
     for_seconds: float = 0.0
     repeat_interval_s: float = 0.0
+    keep_firing_for: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,13 @@ class Lifecycle:
     [None, 'firing', None, 'resolved']
     >>> notices[3].since_ts, notices[3].fired_ts
     (0.0, 1.0)
+
+    With ``keep_firing_for=2`` a condition that clears for one article and returns stays one episode;
+    it resolves once it has been clear for two articles:
+
+    >>> lc, t = Lifecycle(), Timing(for_articles=1, keep_firing_for=2)
+    >>> [n and n.kind for n in (lc.step(a, 1, float(i), t) for i, a in enumerate([1, 1, 0, 1, 0, 0, 0]))]
+    [None, 'firing', None, None, None, None, 'resolved']
     """
 
     state: str = INACTIVE
@@ -71,14 +82,22 @@ class Lifecycle:
     notified: bool = False
     n: int = 0
     sequence: int = 0            # notifications sent in this episode
+    clear_n: int = -1            # while firing: articles seen when the condition last cleared (-1: it holds)
 
     def step(self, active: bool, direction: int, ts: float, timing: Timing, silenced: bool = False) -> Notice | None:
         self.n += 1
+        if self.state == FIRING and not active and timing.keep_firing_for:
+            if self.clear_n < 0:
+                self.clear_n = self.n
+            if self.n - self.clear_n < timing.keep_firing_for:
+                return None  # cleared, but not for long enough: still firing, nothing to send
+        elif active:
+            self.clear_n = -1
         if self.state != INACTIVE and (not active or direction != self.direction):
             notice = None
             if self.state == FIRING and self.notified:
                 notice = self._sent("resolved", ts)
-            self.state, self.direction, self.notified = INACTIVE, 0, False
+            self.state, self.direction, self.notified, self.clear_n = INACTIVE, 0, False, -1
             if active:  # the direction flipped: the old alert resolves, a new one starts pending
                 self._start(direction, ts, timing)
             return notice

@@ -12,10 +12,12 @@ from stream.settings import Settings
 from stream.sinks.base import Batch
 from stream.sinks.redis import RedisSink
 
-# Fast-reacting rules, so that a short burst of negative news fires an alert.
+# Fast-reacting rules, so that a short burst of negative news fires an alert and a short calm spell resolves it.
 FAST_RULES = AlertConfig(
-    ewma={"min_articles": 10, "lag": 5, "sigma_floor": 0.1, "lam": 0.3, "limit": 3.0, "for_articles": 1},
-    cusum={"min_articles": 10, "lag": 5, "sigma_floor": 0.1, "h": 5.0, "clear": 1.0, "for_articles": 1},
+    ewma={"min_articles": 10, "lag": 5, "sigma_floor": 0.1, "lam": 0.3, "limit": 3.0, "for_articles": 1,
+          "keep_firing_for": 0},
+    cusum={"min_articles": 10, "lag": 5, "sigma_floor": 0.1, "h": 5.0, "clear": 1.0, "for_articles": 1,
+           "keep_firing_for": 0},
     volume={"enabled": False}, silence_cache_s=0.0)
 CALM = [0.3, -0.3, 0.0, 0.2, -0.2]
 

@@ -18,7 +18,7 @@ class EWMAChart(ShiftDetector):
     * the baseline then adapts with rate ``alpha`` (slowly: a persistent shift is absorbed after
       about ``ln(limit / clear) / alpha`` articles, which ends the alarm);
     * each observation is winsorized to ``baseline +- clip sigma``, so no single headline can move
-      the chart far (with the defaults at least three articles are needed to cross the limit);
+      the chart far (with the defaults at least six articles in a row are needed to cross the limit);
     * hysteresis: the alarm holds until the statistic stays below ``clear`` sigma for ``cool``
       articles in a row (a few contrary headlines inside a shifted regime do not end it), then the
       chart restarts from the baseline (reset after alarm), so a new alarm needs fresh evidence.
@@ -26,7 +26,7 @@ class EWMAChart(ShiftDetector):
     >>> chart = EWMAChart(lam=0.5, limit=3.0, clear=1.0, cool=1, alpha=0.01, min_articles=5, sigma_floor=0.1)
     >>> stream = [0.0] * 10 + [1.0] * 5
     >>> [i for i, x in enumerate(stream) if chart.update(x).drift_detected]
-    [11]
+    [12]
     >>> chart.active, chart.direction
     (True, 1)
     """
@@ -35,7 +35,7 @@ class EWMAChart(ShiftDetector):
     STATE = ("z",)
 
     def __init__(self, lam: float = 0.1, limit: float = 4.0, clear: float = 1.0, cool: int = 10, alpha: float = 0.005,
-                 min_articles: int = 50, lag: int = 50, clip: float = 3.0, sigma_floor: float = 0.05) -> None:
+                 min_articles: int = 50, lag: int = 50, clip: float = 2.0, sigma_floor: float = 0.05) -> None:
         super().__init__()
         self.lam = check_number("ewma.lam", lam, lo=0, hi=1, lo_open=True)
         self.limit = check_number("ewma.limit", limit, lo=0, lo_open=True)

@@ -78,3 +78,22 @@ def test_notices_carry_the_episode_and_round_trip():
     resolved = lc.step(False, 0, 150.0, t)
     assert (resolved.kind, resolved.since_ts, resolved.ts, resolved.sequence, resolved.direction) == \
         ("resolved", 100.0, 150.0, 2, -1)
+
+
+def test_keep_firing_for_joins_a_brief_clear_spell_to_the_episode_and_survives_a_restart():
+    t = Timing(for_articles=1, keep_firing_for=3)
+    lc = Lifecycle()
+    assert run(lc, [(True, 1)] * 2 + [(False, 0)] * 2, t) == [None, "firing", None, None]
+    lc = Lifecycle.from_state(lc.state_dict())  # a restart mid-spell keeps counting the clear articles
+    kinds = [n and n.kind for n in (lc.step(a, d, 50.0 + i, t) for i, (a, d) in enumerate(
+        [(True, 1)] + [(False, 0)] * 4))]
+    assert kinds == [None, None, None, None, "resolved"]  # the return continued the episode; held 3, then resolved
+    assert lc.state == INACTIVE and lc.sequence == 2  # one firing, one resolved: a single episode
+    lc = Lifecycle()  # a direction flip is a new alert at once, whatever keep_firing_for says
+    assert run(lc, [(True, 1), (True, 1), (True, -1), (True, -1)], t) == [None, "firing", "resolved", "firing"]
+
+
+def test_keep_firing_for_zero_resolves_on_the_first_clear_article():
+    lc = Lifecycle()
+    assert run(lc, [(True, 1), (True, 1), (False, 0), (True, 1), (True, 1)], Timing(for_articles=1)) == \
+        [None, "firing", "resolved", None, "firing"]
