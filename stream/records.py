@@ -1,8 +1,8 @@
 """The records that cross module and process boundaries.
 
 ``RawMessage`` (what arrived), ``NewsItem`` (a validated input), ``DeadLetter`` (a rejected input) are plain
-frozen dataclasses used inside a worker. ``ScoredRecord`` (topic ``news.scored``) and ``TickerScore`` (topic
-``news.by_ticker``, keyed by ticker) are the published contract: faust records serialised as plain JSON
+frozen dataclasses used inside a worker. ``ScoredRecord`` (topic ``news.scored``) and ``TickerScore`` (one
+ticker's scores, batched per ticker on ``news.by_ticker``, keyed by ticker) are the published contract: faust records serialised as plain JSON
 without faust metadata, so any Kafka client can read them (JSON Schemas in ``stream/schemas/``).
 """
 from __future__ import annotations
@@ -115,8 +115,45 @@ class TickerScore(faust.Record, serializer="json", include_metadata=False):
 
 def ticker_score_values(record: ScoredRecord) -> list[tuple[bytes, bytes]]:
     """(key, value) of ``TickerScore.for_ticker(record, t)`` for each of the record's tickers, byte for byte,
-    serialising the shared fields once (a worker sends one per ticker of every scored item)."""
-    one = TickerScore.for_ticker(record, "")
-    shared = json.dumps({k: v for k, v in one.asdict().items() if k != "ticker"}, separators=(",", ":"),
-                        ensure_ascii=False)
+    serialising the shared fields once."""
+    shared = _shared_json(record)
     return [(t.encode(), f'{{"ticker":{json.dumps(t)},{shared[1:]}'.encode()) for t in record.tickers]
+
+
+def _shared_json(record: ScoredRecord) -> str:
+    """The ``TickerScore`` JSON of ``record`` without its ``ticker`` field."""
+    one = TickerScore.for_ticker(record, "")
+    return json.dumps({k: v for k, v in one.asdict().items() if k != "ticker"}, separators=(",", ":"),
+                      ensure_ascii=False)
+
+
+MAX_SCORES_PER_RECORD = 256  # keeps a by-ticker record far below Kafka's default 1 MB message limit
+
+
+def ticker_batch_values(records: list[ScoredRecord], max_scores: int = MAX_SCORES_PER_RECORD
+                        ) -> list[tuple[bytes, bytes]]:
+    """(key, value) pairs for ``news.by_ticker``: per ticker, one ``TickerScores`` record
+    ``{"ticker": T, "scores": [...]}`` holding that ticker's ``TickerScore`` fields (without ``ticker``) in
+    the order of ``records``, at most ``max_scores`` per record. One record per ticker and batch instead of
+    one per (item, ticker): the alert agent's cost is per Kafka record, and a batch mentions far fewer
+    tickers than it has items.
+
+    >>> r = ScoredRecord(id="a", ts=iso_ms(0), ts_ms=0, tickers=["AAPL", "MSFT"], label="neutral",
+    ...                  probabilities={"neutral": 1.0}, score=0.0, model_version="v", latency_ms=1.0, text="t")
+    >>> [(k, json.loads(v)["ticker"], len(json.loads(v)["scores"])) for k, v in ticker_batch_values([r, r])]
+    [(b'AAPL', 'AAPL', 2), (b'MSFT', 'MSFT', 2)]
+    """
+    if max_scores < 1:
+        raise ValueError(f"max_scores must be >= 1, got {max_scores}")
+    per_ticker: dict[str, list[str]] = {}
+    for record in records:
+        if record.tickers:
+            shared = _shared_json(record)
+            for t in record.tickers:
+                per_ticker.setdefault(t, []).append(shared)
+    out = []
+    for t, scores in per_ticker.items():
+        key, head = t.encode(), f'{{"ticker":{json.dumps(t)},"scores":['
+        for i in range(0, len(scores), max_scores):
+            out.append((key, (head + ",".join(scores[i:i + max_scores]) + "]}").encode()))
+    return out

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
 
@@ -18,16 +18,20 @@ def wait_until(condition: Callable[[], T], timeout_s: float, what: str, interval
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
 
 
-def consume(bootstrap: str, topic: str, expected: int, timeout_s: float = 30.0) -> list:
-    """All records of ``topic`` from the start, once at least ``expected`` have arrived (or on timeout)."""
+def consume(bootstrap: str, topic: str, expected: int, timeout_s: float = 30.0,
+            size: Callable[[Any], int] = lambda record: 1) -> list:
+    """All records of ``topic`` from the start, once at least ``expected`` have arrived (or on timeout);
+    ``size`` says how many each record counts for (e.g. the scores inside a batched by-ticker record)."""
     from kafka import KafkaConsumer
 
     consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
                              enable_auto_commit=False, consumer_timeout_ms=1000, group_id=None)
-    records, deadline = [], time.monotonic() + timeout_s
+    records, count, deadline = [], 0, time.monotonic() + timeout_s
     try:
-        while len(records) < expected and time.monotonic() < deadline:
-            records.extend(consumer)
+        while count < expected and time.monotonic() < deadline:
+            for record in consumer:
+                records.append(record)
+                count += size(record)
         return records
     finally:
         consumer.close()

@@ -14,7 +14,7 @@ import os
 import socket
 from typing import Any
 
-from stream.alerts.article import BadRecord, articles_from_record
+from stream.alerts.article import BadRecord, articles_from_record, score_records
 from stream.alerts.config import AlertConfig
 from stream.alerts.dispatch import Dispatcher
 from stream.alerts.engine import AlertEngine
@@ -53,17 +53,25 @@ class AlertRuntime:
         self._started = False
 
     async def handle(self, records: list[Any]) -> list[dict]:
-        """Apply one batch of by-ticker records (dicts or JSON bytes); returns the alerts emitted."""
+        """Apply one batch of by-ticker records (``TickerScores`` or single ``TickerScore`` values, as dicts or
+        JSON bytes); returns the alerts emitted. ``bad_records`` counts the scores skipped as malformed."""
         await self.start()
         articles = []
         for rec in records:
             try:
                 value = json.loads(rec) if isinstance(rec, (bytes, str)) else rec
                 value = value.asdict() if hasattr(value, "asdict") else value
-                articles += articles_from_record(value)
+                items = score_records(value)
             except (BadRecord, ValueError) as exc:
                 self.bad_records += 1
                 log.warning("alerts: skipping a record: %s", exc)
+                continue
+            for item in items:  # one bad score in a batch costs that score only
+                try:
+                    articles += articles_from_record(item)
+                except BadRecord as exc:
+                    self.bad_records += 1
+                    log.warning("alerts: skipping a score: %s", exc)
         alerts = await self.engine.process(articles)
         self.emitted += len(alerts)
         return alerts

@@ -1,4 +1,9 @@
-"""The scored article as the alert agents see it, parsed from a ``news.by_ticker`` record."""
+"""The scored article as the alert agents see it, parsed from a ``news.by_ticker`` record.
+
+Workers publish one ``TickerScores`` record per ticker and batch, ``{"ticker": T, "scores": [...]}``
+(``score_records`` unpacks it); a single ``TickerScore`` (one score, as older workers wrote it) is read too, so
+a rolling upgrade never strands records on the topic.
+"""
 from __future__ import annotations
 
 import math
@@ -24,6 +29,21 @@ class Article:
     label: str
     model_version: str
     headline: str
+
+
+def score_records(value: Any) -> list[Any]:
+    """The single-score records inside one by-ticker value: each element of a ``TickerScores`` batch, with the
+    batch's ticker; any other value is returned as it is (``articles_from_record`` judges it).
+
+    >>> score_records({"ticker": "AAPL", "scores": [{"id": "a"}, {"id": "b"}]})
+    [{'id': 'a', 'ticker': 'AAPL'}, {'id': 'b', 'ticker': 'AAPL'}]
+    """
+    if isinstance(value, dict) and "scores" in value:
+        scores, ticker = value["scores"], value.get("ticker")
+        if not isinstance(scores, list):
+            raise BadRecord(f"expected scores as a list of score objects, got {type(scores).__name__}")
+        return [{**item, "ticker": ticker} if isinstance(item, dict) else item for item in scores]
+    return [value]
 
 
 def articles_from_record(record: dict[str, Any], key: str | bytes | None = None) -> list[Article]:

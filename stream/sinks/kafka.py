@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Awaitable, Protocol
 
-from ..records import DeadLetter, ticker_score_values
+from ..records import DeadLetter, ticker_batch_values
 from .base import Batch
 
 HEADER_PREFIX = "finsentry-"
@@ -20,8 +20,8 @@ class Publisher(Protocol):
 
 
 class ScoredSink:
-    """Scored records to the output topic (key: id) and, when ``by_ticker_topic`` is set, one ``TickerScore``
-    per ticker to that topic (key: ticker)."""
+    """Scored records to the output topic (key: id) and, when ``by_ticker_topic`` is set, each ticker's scores
+    of the batch to that topic as ``TickerScores`` records (key: ticker; ``records.ticker_batch_values``)."""
 
     name = "kafka"
 
@@ -34,9 +34,9 @@ class ScoredSink:
         pending = []
         for record in batch.records:
             pending.append(await self.publisher.send(self.output_topic, record.id.encode(), record.to_json()))
-            if self.by_ticker_topic:
-                for key, value in ticker_score_values(record):
-                    pending.append(await self.publisher.send(self.by_ticker_topic, key, value))
+        if self.by_ticker_topic:
+            for key, value in ticker_batch_values(batch.records):
+                pending.append(await self.publisher.send(self.by_ticker_topic, key, value))
         await asyncio.gather(*pending)
 
 

@@ -77,7 +77,10 @@ def test_n_in_n_out_with_dead_letters(kafka, topics, producer, redis_client, sta
         reasons.append(headers["finsentry-reason"])
     assert sorted(reasons) == sorted(bad_at.values())
 
-    # Per-ticker scores for the alerts agent, keyed by ticker.
-    by_ticker = consume(kafka.bootstrap, topics["by_ticker_topic"], n + 1)
-    assert len(by_ticker) == n + 1
+    # Per-ticker scores for the alerts agent, keyed by ticker, batched: one record per ticker and batch.
+    by_ticker = consume(kafka.bootstrap, topics["by_ticker_topic"], n + 1,
+                        size=lambda m: len(json.loads(m.value)["scores"]))
     assert all(json.loads(m.value)["ticker"] == m.key.decode() for m in by_ticker)
+    scores = [(m.key.decode(), s["id"]) for m in by_ticker for s in json.loads(m.value)["scores"]]
+    assert len(scores) == n + 1 and len(set(scores)) == n  # every (ticker, item), n000007 twice (sent twice)
+    assert len(by_ticker) < len(scores)  # fewer Kafka records than scores

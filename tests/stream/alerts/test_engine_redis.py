@@ -110,3 +110,17 @@ async def test_live_listeners_get_alerts_over_pubsub(redis, small_config, articl
         received.append(json.loads(msg["data"]))
     assert [a["id"] for a in received] == [a["id"] for a in alerts]
     await pubsub.aclose()
+
+
+async def test_runtime_reads_batched_and_single_records_and_skips_only_bad_scores(redis, small_config):
+    from stream.alerts.agent import AlertRuntime
+
+    runtime = AlertRuntime(redis, small_config, sinks=[])
+    score = {"ts_ms": 1_800_000_000_000, "score": 0.2, "label": "positive", "model_version": "v",
+             "confidence": 0.8, "headline": "h"}
+    batch = {"ticker": "AAPL", "scores": [{**score, "id": "a"}, {**score, "id": "b", "score": 7},
+                                          {**score, "id": "c"}]}
+    single = {**score, "id": "d", "ticker": "MSFT"}
+    await runtime.handle([json.dumps(batch).encode(), single, b"not json", {"ticker": "X", "scores": 3}])
+    assert runtime.engine.applied == 3  # a, c (AAPL) and d (MSFT)
+    assert runtime.bad_records == 3  # the score of 7, the bytes that are not JSON, scores that are not a list
