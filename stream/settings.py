@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     # The alert agent's batches: each ticker in a batch costs a state load and save (two round trips per
     # batch in all), so batches larger than the scoring agent's amortise that over more articles; alerts are
     # minutes-scale anyway, so up to 2 s of batching delay is invisible to subscribers.
-    alerts_max_batch: int = Field(4096, ge=1)
+    alerts_max_batch: int = Field(1024, ge=1)  # by-ticker records, each holding one ticker's scores of a batch
     alerts_max_wait_s: float = Field(2.0, gt=0)
     topic_partitions: int = Field(4, ge=1)
     topic_replication: int = Field(1, ge=1)

@@ -22,6 +22,7 @@ from stream.alerts.sinks import AlertSink, KafkaAlertSink
 from stream.alerts.webhook import WebhookSink
 
 log = logging.getLogger(__name__)
+MAX_ARTICLES_PER_PASS = 4096
 
 
 def config_from_settings(settings: Any) -> AlertConfig:
@@ -72,7 +73,9 @@ class AlertRuntime:
                 except BadRecord as exc:
                     self.bad_records += 1
                     log.warning("alerts: skipping a score: %s", exc)
-        alerts = await self.engine.process(articles)
+        alerts = []
+        for i in range(0, len(articles), MAX_ARTICLES_PER_PASS):  # bounded Redis pipelines and state in memory
+            alerts += await self.engine.process(articles[i:i + MAX_ARTICLES_PER_PASS])
         self.emitted += len(alerts)
         return alerts
 

@@ -6,6 +6,7 @@ delimiter) or the TOML file like every other setting.
 """
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -27,7 +28,7 @@ class RuleConfig(BaseModel):
     keep_firing_for: int = Field(KEEP_FIRING_FOR, ge=0, description="articles (volume: windows) a firing alert "
                                  "stays firing after its condition clears; a return within them is the same episode")
 
-    @property
+    @cached_property
     def timing(self) -> Timing:
         return Timing(self.for_articles, self.for_seconds, self.repeat_interval_s, self.keep_firing_for)
 

@@ -15,6 +15,7 @@ from stream.alerts.silences import SilenceStore
 from stream.alerts.store import StateStore
 
 log = logging.getLogger(__name__)
+YIELD_EVERY = 256  # articles (about 4 ms of CPU) between chances for the rest of the worker to run
 
 
 class AlertEngine:
@@ -45,15 +46,20 @@ class AlertEngine:
             now = self.clock()
             silences = await self.silences.active(now)
             changes, counts = {}, {}
-            for k, (ticker, items) in enumerate(pending.items()):
-                if k and k % 16 == 0:
-                    await asyncio.sleep(0)  # let the scoring agent in: a large batch is ~100 ms of CPU
+            work = 0  # articles since the event loop last ran: yield every YIELD_EVERY so that the scoring
+            for ticker, items in pending.items():  # agent, heartbeats and /metrics never wait long
+                work += len(items)
+                if work >= YIELD_EVERY:
+                    work = 0
+                    await asyncio.sleep(0)
                 version, state, seen = loaded[ticker]
                 mon = (TickerMonitor(ticker, self.config) if state is None
                        else TickerMonitor.from_state(ticker, self.config, state))
                 applied: list[str] = []
                 raised: list[dict[str, Any]] = []
-                for a in items:
+                for i, a in enumerate(items):
+                    if i and i % YIELD_EVERY == 0:
+                        await asyncio.sleep(0)  # one ticker with many articles in the batch
                     if a.id in seen:
                         continue
                     seen.add(a.id)

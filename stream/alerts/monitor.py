@@ -7,7 +7,7 @@ from stream.alerts.article import Article
 from stream.alerts.config import AlertConfig
 from stream.alerts.detectors import ShiftDetector, WindowCounter
 from stream.alerts.evidence import Evidence
-from stream.alerts.lifecycle import Lifecycle
+from stream.alerts.lifecycle import INACTIVE, Lifecycle
 from stream.alerts.payload import build_alert
 from stream.alerts.silences import Silence, is_silenced
 
@@ -43,11 +43,24 @@ class TickerMonitor:
                 self.detectors[rule].update(article.score, weight)
                 alerts += self._step(rule, article.ts, silences, now)
         if "volume" in self.detectors:
-            closed = self.counter.observe(article.ts)
-            for i, count in enumerate(closed):
-                self.detectors["volume"].update(float(count))
-                alerts += self._step("volume", article.ts, silences, now, count if i == 0 else 0, open_start)
+            closed = self.counter.observe(article.ts)  # the window that ended, then any empty ones
+            i = 0
+            while i < len(closed):
+                if i == 1 and len(closed) > 2 and self._skip_empty(len(closed) - 2):
+                    i = len(closed) - 1  # a quiet spell, fast-forwarded; its last window still goes through
+                self.detectors["volume"].update(float(closed[i]))
+                alerts += self._step("volume", article.ts, silences, now, closed[i] if i == 0 else 0, open_start)
+                i += 1
         return alerts
+
+    def _skip_empty(self, k: int) -> bool:
+        """Take ``k`` empty windows in one step when nothing can happen in them: no alarm, and no pending
+        or firing alert (``VolumeDetector.skip_empty``)."""
+        lifecycle = self.lifecycles["volume"]
+        if lifecycle.state == INACTIVE and self.detectors["volume"].skip_empty(k):
+            lifecycle.n += k  # what k inactive steps do to it
+            return True
+        return False
 
     def _window_start(self) -> float | None:
         idx = self.counter.index

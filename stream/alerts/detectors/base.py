@@ -115,6 +115,46 @@ class Baseline:
             self.var = (1.0 - a) * (self.var + a * delta * delta)
         return self
 
+    def repeat(self, x: float, k: int) -> bool:
+        """``k`` calls of ``update(x)`` (weight 1) in time independent of ``k``, equal up to rounding; a
+        volume rule sees a run of empty windows after every quiet spell. Only once the baseline runs at its
+        final rate ``alpha`` with a full guard band; returns False, changing nothing, before that.
+
+        With rate ``a``, ``D = mean - x`` and ``r = (1 - a) ** m``, ``m`` updates by ``x`` give
+        ``mean = x + D r`` and ``var = r (var + D**2 (1 - r))`` (the sum of the geometric series).
+
+        >>> b, c = Baseline(0.1, 5, 0.1, lag=2), Baseline(0.1, 5, 0.1, lag=2)
+        >>> for v in [3.0, 1.0, 2.0, 4.0, 2.0] * 4:
+        ...     _ = b.update(v), c.update(v)
+        >>> for _ in range(50):
+        ...     _ = b.update(0.0)
+        >>> c.repeat(0.0, 50), round(b.mean - c.mean, 12), round(b.var - c.var, 12), b.held == c.held
+        (True, 0.0, 0.0, True)
+        """
+        if k <= 0 or self.n < self.warmup or len(self.held) != self.lag or \
+                1.0 / (self.n + 1 - self.lag) > self.alpha:
+            return False
+        a = self.alpha
+        pushed = [[float(x), 1.0]] * min(k, self.lag)
+        for v, w in self.held[:k]:  # the guard band drains first, in order
+            self._step(v, w, a)
+        self.held = (self.held[k:] + pushed)[-self.lag:] if self.lag else []
+        m = k - min(k, self.lag)  # then the values of this run reach the baseline
+        if m:
+            d, r = self.mean - x, (1.0 - a) ** m
+            self.mean = x + d * r
+            self.var = r * (self.var + d * d * (1.0 - r))
+        self.n += k
+        return True
+
+    def _step(self, x: float, weight: float, rate: float) -> None:
+        if weight <= 0:
+            return
+        a = 1.0 - (1.0 - rate) ** weight
+        delta = x - self.mean
+        self.mean += a * delta
+        self.var = (1.0 - a) * (self.var + a * delta * delta)
+
     def state_dict(self) -> dict[str, float]:
         return {"n": self.n, "w_sum": self.w_sum, "mean": self.mean, "var": self.var, "held": self.held}
 

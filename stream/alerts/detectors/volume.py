@@ -77,6 +77,23 @@ class VolumeDetector(ShiftDetector):
         b.update(min(max(x, b.mean - lim), b.mean + lim), freeze_var=self._active)
         return self
 
+    def skip_empty(self, k: int) -> bool:
+        """The same as ``k`` calls of ``update(0)`` when none of them can change the alarm condition: no
+        alarm active, no drought alarm (``two_sided`` off) and no clipping of a zero (a baseline of at most
+        ``clip**2`` articles per window, as the Poisson part of sigma keeps ``mean - clip * sigma`` below 0).
+        Returns False, changing nothing, when the exact path is needed. The statistic is left as it was; the
+        caller feeds the run's last window through ``update``.
+        """
+        b = self.baseline
+        if self._active or self.two_sided or not b.ready or \
+                max([b.mean] + [v for v, _ in b.held]) > self.clip ** 2:
+            return False
+        if not b.repeat(0.0, k):
+            return False
+        self.n += k
+        self._drift = False
+        return True
+
 
 class WindowCounter:
     """Tumbling windows of ``window_s`` seconds over event time; yields counts of closed windows.

@@ -118,3 +118,44 @@ def test_webhook_urls_are_secret_and_checked():
     assert cfg.webhooks[0].url.get_secret_value().endswith("XXXX")
     with pytest.raises(ValueError, match="expected an http:// or https:// URL"):
         WebhookConfig(url="ftp://example.com")
+
+
+def bursty_articles(seed: int, n: int = 3000):
+    """Articles with real gaps: quiet spells of up to two days (hundreds of empty 5-minute windows) between
+    bursts, some bursts big enough to fire the volume rule."""
+    import numpy as np
+
+    from stream.alerts.article import Article
+
+    rng, ts, out = np.random.default_rng(seed), 1_700_000_000.0, []
+    for i in range(n):
+        ts += float(rng.choice([rng.exponential(60.0), rng.exponential(3 * 3600.0), rng.uniform(0, 2 * 86400)],
+                               p=[0.85, 0.13, 0.02]))
+        out.append(Article(id=f"b{i}", ts=ts, ticker="AAPL", score=float(rng.uniform(-1, 1)), confidence=0.9,
+                           label="neutral", model_version="v", headline=f"headline {i}"))
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_quiet_spells_are_fast_forwarded_with_the_same_alerts_and_state(seed, monkeypatch):
+    cfg = AlertConfig(volume={"min_windows": 12, "min_count": 4, "limit": 4.0})
+    arts = bursty_articles(seed)
+    skipped, real = [], VolumeDetector.skip_empty
+    monkeypatch.setattr(VolumeDetector, "skip_empty", lambda self, k: real(self, k) and not skipped.append(k))
+    fast = TickerMonitor("AAPL", cfg)
+    fast_alerts = feed(fast, arts)
+    monkeypatch.setattr(VolumeDetector, "skip_empty", lambda self, k: False)  # every window one by one
+    slow = TickerMonitor("AAPL", cfg)
+    slow_alerts = feed(slow, arts)
+    assert sum(skipped) > 3 * len(arts)  # the quiet spells were fast-forwarded: thousands of windows
+    assert [(a["rule"], a["notice"], a["fingerprint"]) for a in fast_alerts] == \
+        [(a["rule"], a["notice"], a["fingerprint"]) for a in slow_alerts]
+    assert any(a["rule"] == "volume" for a in slow_alerts)  # the bursts exercise the volume rule
+    f, s = fast.state_dict(), slow.state_dict()
+    assert f["lifecycles"] == s["lifecycles"] and f["counter"] == s["counter"]
+    fv, sv = f["detectors"]["volume"]["state"], s["detectors"]["volume"]["state"]
+    fb, sb = fv.pop("baseline"), sv.pop("baseline")
+    assert fv == pytest.approx(sv, rel=1e-9)  # n, calm, active, direction exactly; the statistic up to rounding
+    assert fb["n"] == sb["n"] and len(fb["held"]) == len(sb["held"])
+    assert [v for v, _ in fb["held"]] == pytest.approx([v for v, _ in sb["held"]], rel=1e-9)
+    assert (fb["mean"], fb["var"]) == pytest.approx((sb["mean"], sb["var"]), rel=1e-9)
