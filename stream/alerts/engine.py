@@ -15,7 +15,7 @@ from stream.alerts.silences import SilenceStore
 from stream.alerts.store import StateStore
 
 log = logging.getLogger(__name__)
-YIELD_EVERY = 256  # articles (about 4 ms of CPU) between chances for the rest of the worker to run
+YIELD_AFTER_S = 0.005  # longest run of CPU before the rest of the worker gets the event loop
 
 
 class AlertEngine:
@@ -46,20 +46,17 @@ class AlertEngine:
             now = self.clock()
             silences = await self.silences.active(now)
             changes, counts = {}, {}
-            work = 0  # articles since the event loop last ran: yield every YIELD_EVERY so that the scoring
-            for ticker, items in pending.items():  # agent, heartbeats and /metrics never wait long
-                work += len(items)
-                if work >= YIELD_EVERY:
-                    work = 0
-                    await asyncio.sleep(0)
+            ran = time.perf_counter()
+            for ticker, items in pending.items():
                 version, state, seen = loaded[ticker]
                 mon = (TickerMonitor(ticker, self.config) if state is None
                        else TickerMonitor.from_state(ticker, self.config, state))
                 applied: list[str] = []
                 raised: list[dict[str, Any]] = []
-                for i, a in enumerate(items):
-                    if i and i % YIELD_EVERY == 0:
-                        await asyncio.sleep(0)  # one ticker with many articles in the batch
+                for a in items:
+                    if time.perf_counter() - ran > YIELD_AFTER_S:  # let the scoring agent, heartbeats and
+                        await asyncio.sleep(0)                     # /metrics in: a pass can be 100 ms of CPU
+                        ran = time.perf_counter()
                     if a.id in seen:
                         continue
                     seen.add(a.id)

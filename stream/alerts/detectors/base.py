@@ -108,11 +108,7 @@ class Baseline:
             return self
         # Until 1/alpha observations have arrived, average them all (rate 1/count): the early
         # baseline is then as good as the data allows instead of leaning on the short warm-up.
-        count = self.n - len(self.held)
-        a = 1.0 - (1.0 - max(self.alpha, 1.0 / count)) ** weight
-        self.mean += a * delta
-        if not freeze_var:
-            self.var = (1.0 - a) * (self.var + a * delta * delta)
+        self._step(x, weight, max(self.alpha, 1.0 / (self.n - len(self.held))), freeze_var)
         return self
 
     def repeat(self, x: float, k: int) -> bool:
@@ -147,13 +143,15 @@ class Baseline:
         self.n += k
         return True
 
-    def _step(self, x: float, weight: float, rate: float) -> None:
+    def _step(self, x: float, weight: float, rate: float, freeze_var: bool = False) -> None:
+        """One exponentially weighted update (after warm-up) at ``rate`` per unit of weight."""
         if weight <= 0:
             return
         a = 1.0 - (1.0 - rate) ** weight
         delta = x - self.mean
         self.mean += a * delta
-        self.var = (1.0 - a) * (self.var + a * delta * delta)
+        if not freeze_var:
+            self.var = (1.0 - a) * (self.var + a * delta * delta)
 
     def state_dict(self) -> dict[str, float]:
         return {"n": self.n, "w_sum": self.w_sum, "mean": self.mean, "var": self.var, "held": self.held}
