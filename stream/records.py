@@ -1,9 +1,10 @@
 """The records that cross module and process boundaries.
 
 ``RawMessage`` (what arrived), ``NewsItem`` (a validated input), ``DeadLetter`` (a rejected input) are plain
-frozen dataclasses used inside a worker. ``ScoredRecord`` (topic ``news.scored``) and ``TickerScore`` (one
-ticker's scores, batched per ticker on ``news.by_ticker``, keyed by ticker) are the published contract: faust records serialised as plain JSON
-without faust metadata, so any Kafka client can read them (JSON Schemas in ``stream/schemas/``).
+frozen dataclasses used inside a worker. ``ScoredRecord`` (topic ``news.scored``) and ``TickerScore`` (topic
+``news.by_ticker``, keyed by ticker, batched per ticker by ``ticker_batch_values``) are the published contract:
+faust records serialised as plain JSON without faust metadata, so any Kafka client can read them (JSON Schemas
+in ``stream/schemas/``).
 """
 from __future__ import annotations
 
@@ -113,13 +114,6 @@ class TickerScore(faust.Record, serializer="json", include_metadata=False):
         return json.dumps(self.asdict(), separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def ticker_score_values(record: ScoredRecord) -> list[tuple[bytes, bytes]]:
-    """(key, value) of ``TickerScore.for_ticker(record, t)`` for each of the record's tickers, byte for byte,
-    serialising the shared fields once."""
-    shared = _shared_json(record)
-    return [(t.encode(), f'{{"ticker":{json.dumps(t)},{shared[1:]}'.encode()) for t in record.tickers]
-
-
 def _shared_json(record: ScoredRecord) -> str:
     """The ``TickerScore`` JSON of ``record`` without its ``ticker`` field."""
     one = TickerScore.for_ticker(record, "")
@@ -135,8 +129,8 @@ def ticker_batch_values(records: list[ScoredRecord], max_scores: int = MAX_SCORE
     """(key, value) pairs for ``news.by_ticker``: per ticker, one ``TickerScores`` record
     ``{"ticker": T, "scores": [...]}`` holding that ticker's ``TickerScore`` fields (without ``ticker``) in
     the order of ``records``, at most ``max_scores`` per record. One record per ticker and batch instead of
-    one per (item, ticker): the alert agent's cost is per Kafka record, and a batch mentions far fewer
-    tickers than it has items.
+    one per (item, ticker): a batch mentions far fewer tickers than it has items, and every Kafka record
+    costs a send, a fetch and a decode however small it is.
 
     >>> r = ScoredRecord(id="a", ts=iso_ms(0), ts_ms=0, tickers=["AAPL", "MSFT"], label="neutral",
     ...                  probabilities={"neutral": 1.0}, score=0.0, model_version="v", latency_ms=1.0, text="t")

@@ -91,11 +91,9 @@ def test_news_schema_is_valid_json_with_text_or_headline():
     assert schema("news.schema.json")["anyOf"] == [{"required": ["text"]}, {"required": ["headline"]}]
 
 
-def test_ticker_score_fast_path_is_byte_identical():
-    from stream.records import ticker_score_values
-
-    record = ScoredRecord(id="é1", ts=iso_ms(0), ts_ms=0, tickers=["AAPL", "BRK.B"], label="neutral",
-                          probabilities={"negative": 0.2, "neutral": 0.5, "positive": 0.3}, score=0.1,
-                          model_version="v", latency_ms=1.0, text='Say "hi" to Apple ü')
-    assert ticker_score_values(record) == [(t.encode(), TickerScore.for_ticker(record, t).to_json())
-                                           for t in record.tickers]
+def test_batched_scores_hold_exactly_the_single_score_fields():
+    records = [scored(["AAPL", "BRK.B"], text='Say "hi" to Apple ü', id="é1"), scored(["AAPL"], id="b")]
+    for key, value in ticker_batch_values(records):
+        batch = json.loads(value)
+        expected = [TickerScore.for_ticker(r, key.decode()).asdict() for r in records if key.decode() in r.tickers]
+        assert [{**item, "ticker": batch["ticker"]} for item in batch["scores"]] == expected
