@@ -49,7 +49,9 @@ def test_by_ticker_values_validate_against_their_schema():
     assert [(x["ticker"], [s["id"] for s in x["scores"]]) for x in values] == [("AAPL", ["a", "b"]), ("MSFT", ["a"])]
     assert values[0]["scores"][0]["confidence"] == 0.7 and len(values[0]["scores"][0]["headline"]) == 280
     v.validate(json.loads(TickerScore.for_ticker(records[0], "AAPL").to_json()))  # the single form (older workers)
+    one = values[1]["scores"][0]
     for bad in ({"ticker": "A", "scores": []}, {"ticker": "A", "scores": [{"id": "x"}]},
+                {"ticker": "A", "scores": [{**one, "extra": 1}]}, {"ticker": "A", "scores": [{**one, "ticker": "A"}]},
                 {**json.loads(TickerScore.for_ticker(records[0], "AAPL").to_json()), "extra": 1}):
         with pytest.raises(ValidationError):
             v.validate(bad)
