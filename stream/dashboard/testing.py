@@ -2,12 +2,13 @@
 by-ticker records through the real alert engine (never hand-made keys). Used by the tests and handy for a demo."""
 from __future__ import annotations
 
+import json
 import time
 
-from stream.alerts.article import articles_from_record
+from stream.alerts.article import articles_from_record, score_records
 from stream.alerts.config import AlertConfig
 from stream.alerts.engine import AlertEngine
-from stream.records import ScoredRecord, TickerScore, iso_ms
+from stream.records import ScoredRecord, iso_ms, ticker_batch_values
 from stream.settings import Settings
 from stream.sinks.base import Batch
 from stream.sinks.redis import RedisSink
@@ -50,12 +51,9 @@ class Publisher:
 
     async def publish(self, records: list[ScoredRecord]) -> list[dict]:
         await self.sink.write(Batch(records=records))
-        articles = []
-        for r in records:
-            for t in r.tickers:
-                by_ticker = TickerScore(ticker=t, id=r.id, ts_ms=r.ts_ms, score=r.score, label=r.label,
-                                        model_version=r.model_version).asdict()
-                articles += articles_from_record({**by_ticker, "headline": r.text})
+        # the by-ticker records a worker publishes, read the way the alert agent reads them
+        articles = [a for _, value in ticker_batch_values(records) for item in score_records(json.loads(value))
+                    for a in articles_from_record(item)]
         alerts = await self.engine.process(articles)
         self.alerts += alerts
         return alerts
