@@ -5,6 +5,7 @@ and the teacher in one process: quality per held-out dataset (FPB, its all-agree
 speed measured in interleaved rounds, so the throughput ratios compare like with like.
 
     python -m benchmarks.distillation --teacher runs/teacher --out runs/bench [--epochs 2] [--only hard_only cnn]
+        [--ensemble runs/teacher2]    # adds the variant "ensemble" and the ensemble teacher's own row
 """
 from __future__ import annotations
 
@@ -36,19 +37,24 @@ VARIANTS: dict[str, dict] = {
     "prob_feature_cos":   {"gamma": 0.5, "feature_loss": "cosine_target"},
     "cnn":                {"student": "cnn"},
     "transformer":        {"student": "transformer", "epochs": 0.5},  # a step costs ~10x a BiLSTM step on CPU
+    "ensemble":           {"ensemble": "--ensemble"},  # the default recipe, targets from --teacher + --ensemble
 }
 
 
-def variant_args(name: str, teacher: Path, epochs: float) -> tuple[DistillArgs, bool]:
+def variant_args(name: str, teacher: Path, epochs: float, ensemble=()) -> tuple[DistillArgs, bool]:
     """The variant's arguments, and whether it uses the unlabelled stream."""
     change = dict(VARIANTS[name])
     use_stream = change.pop("transfer", True)
+    if "ensemble" in change:
+        if not ensemble:
+            sys.exit(f"variant {name!r} needs the further teachers: pass --ensemble DIR [DIR ...]")
+        change["ensemble"] = tuple(str(t) for t in ensemble)
     change["epochs"] = min(change.get("epochs", epochs), epochs)
     return DistillArgs(teacher=str(teacher), **change), use_stream
 
 
 def train_variant(name: str, a, train, val, transfer) -> dict:
-    args, use_stream = variant_args(name, a.teacher, a.epochs)
+    args, use_stream = variant_args(name, a.teacher, a.epochs, a.ensemble)
     return distil(args, train, val, transfer if use_stream else [], a.out / name, a.cache_dir)
 
 
@@ -64,7 +70,8 @@ def train_in_parallel(names: list[str], a) -> None:
         with open(a.out / f"{name}.log", "w") as log:
             cmd = [sys.executable, "-m", "benchmarks.distillation", "--only", name, "--train-only",
                    "--teacher", str(a.teacher), "--out", str(a.out), "--unlabeled", str(a.unlabeled),
-                   "--epochs", str(a.epochs), "--transfer-limit", str(a.transfer_limit), "--cache-dir", str(a.cache_dir)]
+                   "--epochs", str(a.epochs), "--transfer-limit", str(a.transfer_limit), "--cache-dir", str(a.cache_dir),
+                   *(["--ensemble", *map(str, a.ensemble)] if a.ensemble else [])]
             code = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "OMP_NUM_THREADS": "1"})
         print(f"{name}: {'done' if code == 0 else f'failed ({code}), see ' + str(a.out / (name + '.log'))}", flush=True)
         return code
@@ -79,6 +86,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--teacher", type=Path, default=Path("runs/teacher"))
     p.add_argument("--out", type=Path, default=Path("runs/bench"))
+    p.add_argument("--ensemble", type=Path, nargs="*", default=[],
+                   help="further teachers (same tokenizer and split as --teacher) for the 'ensemble' variant")
     p.add_argument("--unlabeled", type=Path, default=SHARED / "news_stream.csv")
     p.add_argument("--epochs", type=float, default=2.0, help="at most this many epochs per variant")
     p.add_argument("--transfer-limit", type=int, default=DistillArgs.transfer_limit)
@@ -93,7 +102,7 @@ def main(argv=None) -> int:
     if not split.is_dir():
         sys.exit(f"expected the teacher's held-out split in {split}; train the teacher with finsentry train-teacher")
     train, val, test = (pd.read_csv(split / f"{n}.csv") for n in ("train", "val", "test"))
-    names = a.only or list(VARIANTS)
+    names = a.only or [n for n in VARIANTS if n != "ensemble" or a.ensemble]
     if not a.skip_training and a.jobs > 1 and len(names) > 1:
         # First one variant per block of teacher outputs (labelled + stream, augmented copies, labelled only),
         # so that the later ones find them all cached; then the rest side by side.
@@ -121,6 +130,9 @@ def main(argv=None) -> int:
     datasets = {k.removeprefix("test_"): v for k, v in
                 datasets_from_files(sorted(split.glob("test_*.csv"))).items()}
     teacher = Predictor.load(a.teacher, device="cpu")
+    if a.ensemble:
+        models["teacher_ensemble"] = Predictor.average(
+            [teacher, *(Predictor.load(t, device="cpu") for t in a.ensemble)])
     first, *rest = models
     result = evaluate(models[first], datasets, teacher, extra_models={k: models[k] for k in rest})
     result["variants"] = {n: {"args": s["args"], "best_val": s["best"], "train_seconds": s["train_seconds"],

@@ -107,6 +107,32 @@ class Predictor:
         return cls(_HFForward(hf), Encoder.from_file(path / "tokenizer.json", max_length), f"hf-{h.hexdigest()[:12]}",
                    dev, order, "teacher")
 
+    @classmethod
+    def average(cls, members: Sequence["Predictor"]) -> "Predictor":
+        """An ensemble that scores with the mean of its members' logits (in LABELS order).
+
+        Members must share one tokenizer and device (e.g. several fine-tunes of one base model)."""
+        members = list(members)
+        if not members:
+            raise ModelError("an ensemble needs at least one member, got none")
+        if len(members) == 1:
+            return members[0]
+        first = members[0]
+        for i, m in enumerate(members[1:], 1):
+            same_map = (m.encoder.id_map is None and first.encoder.id_map is None) or (
+                m.encoder.id_map is not None and first.encoder.id_map is not None
+                and np.array_equal(m.encoder.id_map, first.encoder.id_map))
+            if (m.encoder.tokenizer.to_str() != first.encoder.tokenizer.to_str() or m.max_length != first.max_length
+                    or not same_map):
+                raise ModelError(f"ensemble member {i} ({m.version}) tokenises differently from member 0 "
+                                 f"({first.version}); expected one shared tokenizer, vocabulary map and max length")
+            if m.device != first.device:
+                raise ModelError(f"ensemble member {i} is on {m.device}, member 0 on {first.device}; expected one device")
+        h = hashlib.sha256("+".join(m.version for m in members).encode()).hexdigest()[:12]
+        kinds = {m.kind for m in members}
+        return cls(_MeanLogits(members), first.encoder, f"ensemble{len(members)}-{h}", first.device, None,
+                   kinds.pop() if len(kinds) == 1 else "ensemble")
+
     @torch.inference_mode()
     def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Class probabilities in LABELS order, shape (n, 3)."""
@@ -144,3 +170,21 @@ class _HFForward(torch.nn.Module):
 
     def forward(self, input_ids, attention_mask):
         return self.hf(input_ids=input_ids, attention_mask=attention_mask).logits, None
+
+
+class _MeanLogits(torch.nn.Module):
+    """Mean of several predictors' logits, each put in LABELS order first."""
+
+    def __init__(self, members):
+        super().__init__()
+        self.members = torch.nn.ModuleList(m.model for m in members)
+        self._orders = [m._order for m in members]
+
+    def forward(self, input_ids, attention_mask):
+        total = None
+        for model, order in zip(self.members, self._orders):
+            logits, _ = model(input_ids, attention_mask)
+            if order is not None:
+                logits = logits[:, order.to(logits.device)]
+            total = logits.float() if total is None else total + logits.float()
+        return total / len(self.members), None

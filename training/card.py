@@ -29,6 +29,17 @@ def write_model_card(model_dir: Path, metrics: dict) -> None:
     speed_rows = "\n".join(f"| {name} | {s['texts_per_s_batch64']} | {s['latency_ms_batch1_p50']} |"
                            for name, s in speed.items() if isinstance(s, dict))
     data = "\n".join(f"- `{s}`: {DATA_NOTES.get(s, 'user-supplied data')}" for s in sources)
+    teachers = [args["teacher"], *args.get("ensemble", [])]
+    source = (f"the teacher `{teachers[0]}`" if len(teachers) == 1 else
+              f"an ensemble of {len(teachers)} teachers (mean of their logits: " + ", ".join(f"`{t}`" for t in teachers) + ")")
+    members = held.get("teachers", {})
+    if members:
+        member_rows = "\n".join(f"| {key} (`{path}`) | " + " | ".join(
+            f"{held['datasets'][d][key]['macro_f1']:.4f}" for d in held["datasets"]) + " |" for key, path in members.items())
+        members_table = ("\n\nEach member of the teacher ensemble on its own (macro-F1):\n\n| teacher | "
+                         + " | ".join(held["datasets"]) + " |\n|---|" + "---|" * len(held["datasets"]) + "\n" + member_rows)
+    else:
+        members_table = ""
     if train.get("transfer_rows"):
         data += f"\n- transfer set ({train['transfer_rows']} texts): {DATA_NOTES['news_stream']}"
     if train.get("augmented_rows"):
@@ -37,7 +48,7 @@ def write_model_card(model_dir: Path, metrics: dict) -> None:
     card = f"""# finsentry student `{config['version']}`
 
 A {config['architecture']} sentiment classifier for financial news and posts (labels: {', '.join(config['labels'])};
-signed score = P(positive) - P(negative)), distilled from the teacher `{args['teacher']}`.
+signed score = P(positive) - P(negative)), distilled from {source}.
 
 ## Data and licences
 Trained on the train part of a stratified, de-duplicated split (seed {args['seed']}); figures below are on the held-out
@@ -60,7 +71,7 @@ Training took {train['train_seconds']} s. Full arguments: `config.json` -> `dist
 ## Held-out quality
 | dataset | n | accuracy | macro-F1 | ECE | teacher macro-F1 | agreement with teacher |
 |---|---|---|---|---|---|---|
-{rows}
+{rows}{members_table}
 
 ## Speed ({speed['threads']} CPU threads, tokenisation included, median of 3)
 | model | texts/s at batch 64 | batch-1 latency p50 (ms) |

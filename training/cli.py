@@ -60,9 +60,13 @@ def train_teacher(argv: list[str]) -> int:
     p.add_argument("--batch-size", type=int, default=TeacherArgs.batch_size)
     p.add_argument("--max-length", type=int, default=TeacherArgs.max_length)
     p.add_argument("--class-balance", type=float, default=TeacherArgs.class_balance)
+    p.add_argument("--train-seed", type=int, default=None,
+                   help="seed of the head's initialisation and the batch order (default: --seed); change it, not "
+                        "--seed, to train another member of an ensemble on the same split")
     a = p.parse_args(argv)
     args = TeacherArgs(base=a.base or str(minilm_path()), epochs=a.epochs, lr=a.lr, batch_size=a.batch_size,
-                       max_length=a.max_length, class_balance=a.class_balance, seed=a.seed, device=_device(a.device))
+                       max_length=a.max_length, class_balance=a.class_balance,
+                       seed=a.seed if a.train_seed is None else a.train_seed, device=_device(a.device))
     train, val, _ = load_split(a, a.out / "split")
     summary = fine_tune(args, train, val, a.out)
     print(json.dumps(summary["best"]), file=sys.stderr)
@@ -76,7 +80,10 @@ def distill(argv: list[str]) -> int:
     d = DistillArgs
     p = argparse.ArgumentParser(prog="finsentry distill", description="Distil a teacher into a small student.")
     _data_flags(p)
-    p.add_argument("--teacher", required=True, help="teacher directory or HF model name (e.g. ProsusAI/finbert)")
+    p.add_argument("--teacher", required=True, nargs="+", metavar="DIR_OR_NAME",
+                   help="teacher directory or HF model name (e.g. ProsusAI/finbert); several make an ensemble "
+                        "whose mean logits are the targets (they must share one tokenizer; the first one's "
+                        "embeddings start the student and its split is used)")
     p.add_argument("--teacher-label-map", default=None, help="teacher label names to ours, e.g. LABEL_0=negative,...")
     p.add_argument("--unlabeled", default=None, help="unlabelled transfer-set file (CSV/JSONL/Parquet)")
     p.add_argument("--unlabeled-text-col", default="text")
@@ -101,14 +108,14 @@ def distill(argv: list[str]) -> int:
                    help="where the train/val/test split is written (default: TEACHER/split for a local teacher, "
                         "else runs/split); kept out of the artifact because it holds the data's text")
     a = p.parse_args(argv)
-    args = DistillArgs(teacher=a.teacher, teacher_label_map=a.teacher_label_map, student=a.student, alpha=a.alpha, beta=a.beta, gamma=a.gamma,
+    args = DistillArgs(teacher=a.teacher[0], ensemble=tuple(a.teacher[1:]), teacher_label_map=a.teacher_label_map, student=a.student, alpha=a.alpha, beta=a.beta, gamma=a.gamma,
                        temperature=a.temperature, feature_loss=a.feature_loss, cos_target=a.cos_target, epochs=a.epochs,
                        lr=a.lr, batch_size=a.batch_size, max_length=a.max_length, embed_dim=a.embed_dim,
                        hidden=a.hidden, layers=tuple(int(x) for x in a.layers.split(",")),
                        prune_vocab=not a.no_prune_vocab, transfer_limit=a.transfer_limit if a.unlabeled else 0,
                        augment=a.augment, embed_init=a.embed_init,
                        seed=a.seed, device=_device(a.device))
-    split_dir = a.split_dir or (Path(a.teacher) / "split" if Path(a.teacher).is_dir() else Path("runs/split"))
+    split_dir = a.split_dir or (Path(args.teacher) / "split" if Path(args.teacher).is_dir() else Path("runs/split"))
     train, val, test = load_split(a, split_dir)
     transfer = []
     if a.unlabeled and args.transfer_limit:
@@ -120,7 +127,7 @@ def distill(argv: list[str]) -> int:
     if not a.no_evaluate:
         from .evaluate import evaluate_artifact
 
-        evaluate_artifact(a.out, teacher=a.teacher, test_dir=split_dir, device=a.device)
+        evaluate_artifact(a.out, teachers=a.teacher, test_dir=split_dir, device=a.device)
     return 0
 
 
@@ -132,7 +139,8 @@ def evaluate(argv: list[str]) -> int:
 
     p = argparse.ArgumentParser(prog="finsentry evaluate", description="Quality per dataset and speed, side by side.")
     p.add_argument("--model", required=True, help="student artifact (or any classifier directory)")
-    p.add_argument("--teacher", default=None)
+    p.add_argument("--teacher", default=None, nargs="+", metavar="DIR",
+                   help="the teacher to compare with; several are scored as one ensemble (mean logits)")
     p.add_argument("--data", nargs="+", required=True, metavar="FILE")
     p.add_argument("--text-col", default="text")
     p.add_argument("--label-col", default="label")
@@ -144,7 +152,7 @@ def evaluate(argv: list[str]) -> int:
     a = p.parse_args(argv)
     datasets = datasets_from_files(a.data, a.text_col, a.label_col, parse_label_map(a.label_map))
     model = Predictor.load(a.model, device=a.device)
-    teacher = Predictor.load(a.teacher, device=a.device) if a.teacher else None
+    teacher = Predictor.average([Predictor.load(t, device=a.device) for t in a.teacher]) if a.teacher else None
     extra = {"int8": Predictor.load(a.model, device="cpu", quantize="int8")} if a.quantize else None
     png_dir = a.png_dir or (a.json.parent if a.json else None)
     result = run_evaluation(model, datasets, teacher, png_dir, extra_models=extra)

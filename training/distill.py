@@ -35,6 +35,7 @@ EMBED_INITS = ("input", "static")
 class DistillArgs:
     teacher: str
     teacher_label_map: str | None = None  # e.g. "LABEL_0=negative,LABEL_1=neutral,LABEL_2=positive"
+    ensemble: tuple[str, ...] = ()  # further teachers: targets are the mean of all teachers' logits
     student: str = "bilstm"
     alpha: float = 0.5          # hard-label cross-entropy
     beta: float = 0.5           # T^2 * KL(teacher_T || student_T)
@@ -144,11 +145,12 @@ def _cache_key(*parts) -> str:
     return h.hexdigest()[:16]
 
 
-def teacher_targets(teacher, tok, order, id_lists, args: DistillArgs, cache_dir: Path | None, want_feats: bool):
-    """Teacher logits (and pooled hidden states) for every text, cached on disk between runs."""
+def teacher_targets(teacher, tok, order, id_lists, name: str, args: DistillArgs, cache_dir: Path | None,
+                    want_feats: bool):
+    """Teacher ``name``'s logits (and pooled hidden states) for every text, cached on disk between runs."""
     path = None
     if cache_dir is not None:
-        path = Path(cache_dir) / f"teacher-{_cache_key(args.teacher, id_lists, order)}.npz"
+        path = Path(cache_dir) / f"teacher-{_cache_key(name, id_lists, order)}.npz"
         if path.is_file():
             z = np.load(path)
             if not want_feats or "feats" in z:
@@ -161,13 +163,36 @@ def teacher_targets(teacher, tok, order, id_lists, args: DistillArgs, cache_dir:
     return logits, feats
 
 
+def load_teachers(args: DistillArgs):
+    """The teacher and the ensemble's further members as (name, model, order); one tokenizer for all, as the
+    student reads the same word pieces as every teacher."""
+    label_map = parse_label_map(args.teacher_label_map)
+    teacher, tok, order = load_classifier(args.teacher, label_map)
+    members = [(args.teacher, teacher, order)]
+    for name in args.ensemble:
+        model, other_tok, other_order = load_classifier(name, label_map)
+        if other_tok.get_vocab() != tok.get_vocab():
+            raise TrainingError(f"ensemble teacher {name!r} has a different vocabulary from {args.teacher!r}; "
+                                "expected teachers that share one tokenizer (e.g. fine-tunes of one base model)")
+        members.append((name, model, other_order))
+    return members, tok
+
+
+def ensemble_targets(members, tok, id_lists, args: DistillArgs, cache_dir: Path | None, want_feats: bool):
+    """Mean of the members' logits; pooled hidden states from the first teacher (its width sets the projection)."""
+    outs = [teacher_targets(model, tok, order, id_lists, name, args, cache_dir, want_feats and k == 0)
+            for k, (name, model, order) in enumerate(members)]
+    return np.mean([o[0] for o in outs], axis=0).astype(np.float32), outs[0][1]
+
+
 def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, cache_dir: Path | None = None) -> dict:
     """Train a student and write its artifact to ``out``; returns a summary with the best validation score."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    teacher, tok, order = load_classifier(args.teacher, parse_label_map(args.teacher_label_map))
+    members, tok = load_teachers(args)
+    teacher, order = members[0][1], members[0][2]
     enc = lambda texts: tok(list(texts), truncation=True, max_length=args.max_length)["input_ids"]
     copies = augment(list(train["text"]), AugmentArgs(copies=args.augment), args.seed, exclude=list(val["text"]))
     x_lab, x_tr, x_aug, x_va = (enc(t) if len(t) else [] for t in (train["text"], transfer, copies, val["text"]))
@@ -175,8 +200,7 @@ def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, 
     y_all = np.concatenate([label_ids(train["label"]), np.full(len(x_tr) + len(x_aug), -1)])
     # Teacher outputs by block, so that the cached ones of the labelled and transfer texts serve runs with and
     # without augmentation.
-    blocks = [teacher_targets(teacher, tok, order, x, args, cache_dir, args.gamma > 0)
-              for x in (x_lab + x_tr, x_aug) if x]
+    blocks = [ensemble_targets(members, tok, x, args, cache_dir, args.gamma > 0) for x in (x_lab + x_tr, x_aug) if x]
     t_logits = np.concatenate([b[0] for b in blocks])
     t_feats = None if any(b[1] is None for b in blocks) else np.concatenate([b[1] for b in blocks])
     vocab_size = teacher.get_input_embeddings().weight.shape[0]
@@ -184,7 +208,8 @@ def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, 
     rows = kept_ids(x_all, vocab_size, tok.pad_token_id or 0, unk) if args.prune_vocab else np.arange(vocab_size)
     id_map = build_id_map(rows, vocab_size, unk)
     student = make_student(args, teacher, rows, len(order), tok).to(args.device)
-    teacher.to("cpu")
+    for _, model, _ in members:
+        model.to("cpu")
     proj = FeatureProjection(student.feature_dim, t_feats.shape[1] if t_feats is not None else student.feature_dim)
     proj.to(args.device)
     mapped = lambda ids_: torch.as_tensor(id_map)[ids_]
@@ -236,13 +261,14 @@ def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, 
     student.eval()
     tok_file = out / "tokenizer.json"
     tok.backend_tokenizer.save(str(tok_file))
-    summary = {"args": {**asdict(args), "layers": list(args.layers)}, "best": best, "steps": step,
+    summary = {"args": {**asdict(args), "layers": list(args.layers), "ensemble": list(args.ensemble)}, "best": best, "steps": step,
                "labelled_rows": len(x_lab), "transfer_rows": len(transfer), "augmented_rows": len(copies),
                "vocab_kept": len(rows),
                "train_seconds": round(time.time() - t0, 1)}
     version = save_student(out, student.cpu(), args.student, tok_file, args.max_length,
                            id_map=id_map if args.prune_vocab else None,
-                           extra={"teacher": str(args.teacher), "distillation": summary["args"]})
+                           extra={"teacher": str(args.teacher), "ensemble": list(args.ensemble),
+                                  "distillation": summary["args"]})
     summary["version"] = version
     log.plot(out / "train_log.png")
     (out / "distill_summary.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -90,16 +90,27 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def evaluate_artifact(model_dir: str | Path, teacher: str | None, test_dir: Path, device: str = "cpu") -> dict:
-    """Evaluate a freshly distilled artifact on its held-out split; write metrics.json and MODEL_CARD.md into it."""
+def evaluate_artifact(model_dir: str | Path, teachers: Sequence[str] | str | None, test_dir: Path,
+                      device: str = "cpu") -> dict:
+    """Evaluate a freshly distilled artifact on its held-out split; write metrics.json and MODEL_CARD.md into it.
+
+    Several teachers are compared as the ensemble the student learnt from, each member also on its own."""
     from .card import write_model_card
 
     model_dir = Path(model_dir)
     files = sorted(test_dir.glob("test_*.csv"))
     datasets = {k.removeprefix("test_"): v for k, v in datasets_from_files(files).items()}
     model = Predictor.load(model_dir, device=device)
-    teacher_p = Predictor.load(teacher, device=device) if teacher else None
-    result = evaluate(model, datasets, teacher_p, png_dir=model_dir / "eval")
+    teachers = [teachers] if isinstance(teachers, (str, Path)) else list(teachers or [])
+    members = [Predictor.load(t, device=device) for t in teachers]
+    teacher_p = Predictor.average(members) if members else None
+    singles = {f"teacher_{k}": m for k, m in enumerate(members)} if len(members) > 1 else None
+    result = evaluate(model, datasets, teacher_p, png_dir=model_dir / "eval", extra_models=singles)
+    if singles:
+        result["teachers"] = {f"teacher_{k}": str(t) for k, t in enumerate(teachers)}
+        fastest = max(result["speed"][k]["texts_per_s_batch64"] for k in singles)
+        result["speed"]["throughput_ratio_vs_fastest_single_teacher"] = round(
+            result["speed"]["model"]["texts_per_s_batch64"] / fastest, 2)
     summary = json.loads((model_dir / "distill_summary.json").read_text())
     metrics = {"held_out": result, "validation": summary["best"], "training": summary}
     (model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")

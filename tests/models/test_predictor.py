@@ -87,3 +87,26 @@ def test_int8_quantised_copy_serves_close_scores(artifact, tmp_path):
     assert q.version == version and version.endswith("-int8")
     fp32 = Predictor.load(artifact).predict_proba(TEXTS)
     np.testing.assert_allclose(q.predict_proba(TEXTS), fp32, atol=0.05)
+
+
+def test_ensemble_scores_with_the_mean_of_its_members_logits(tmp_path):
+    import torch
+
+    members = [Predictor.load(make_tiny_artifact(tmp_path / f"m{seed}", seed=seed), device="cpu") for seed in (0, 1)]
+    ensemble = Predictor.average(members)
+    assert Predictor.average(members[:1]) is members[0]
+    assert ensemble.version.startswith("ensemble2-") and ensemble.version != Predictor.average(members[::-1]).version
+    ids, mask = members[0].encoder(TEXTS)
+    with torch.no_grad():
+        mean = sum(m.model(ids, mask)[0] for m in members) / 2
+    np.testing.assert_allclose(ensemble.predict_proba(TEXTS), torch.softmax(mean, -1).numpy(), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(ensemble.predict_proba(TEXTS), members[0].predict_proba(TEXTS))
+
+
+def test_ensemble_members_must_tokenise_alike(tmp_path):
+    a = Predictor.load(make_tiny_artifact(tmp_path / "a"), device="cpu")
+    b = Predictor.load(make_tiny_artifact(tmp_path / "b", max_length=32), device="cpu")
+    with pytest.raises(ModelError, match="tokenises differently"):
+        Predictor.average([a, b])
+    with pytest.raises(ModelError, match="at least one member"):
+        Predictor.average([])

@@ -31,14 +31,12 @@ def tiny_data(tmp_path):
     return path
 
 
-@pytest.fixture(scope="session")
-def tiny_bert(tmp_path_factory):
+def save_tiny_bert(out, seed: int = 0):
     """A tiny random BERT classifier with the real MiniLM tokenizer, saved like any HF model directory."""
     import torch
     from transformers import BertConfig, BertForSequenceClassification
 
-    torch.manual_seed(0)
-    out = tmp_path_factory.mktemp("tiny_bert")
+    torch.manual_seed(seed)
     cfg = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                      intermediate_size=64, max_position_embeddings=128, num_labels=3,
                      id2label={0: "positive", 1: "negative", 2: "neutral"},
@@ -47,3 +45,14 @@ def tiny_bert(tmp_path_factory):
     for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
         shutil.copyfile(minilm_path() / name, out / name)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory):
+    return save_tiny_bert(tmp_path_factory.mktemp("tiny_bert"), seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_bert2(tmp_path_factory):
+    """A second member for ensembles: same tokenizer, other weights."""
+    return save_tiny_bert(tmp_path_factory.mktemp("tiny_bert2"), seed=1)

@@ -98,3 +98,47 @@ def test_bad_arguments_are_rejected_with_names(tmp_path, capsys):
     bad.write_text("sentence,label\nhello,positive\n")
     assert cli(["train-teacher", "--data", str(bad), "--out", str(tmp_path / "o")]) == 2
     assert "missing column(s) ['text']" in capsys.readouterr().err
+
+
+def test_ensemble_targets_are_the_mean_of_each_teachers_logits(tiny_bert, tiny_bert2):
+    from training.distill import ensemble_targets, load_teachers, teacher_targets
+
+    args = DistillArgs(teacher=str(tiny_bert), ensemble=(str(tiny_bert2),))
+    members, tok = load_teachers(args)
+    ids = tok(["Profit rose sharply", "Shares plunge after warning", "AGM on Monday"])["input_ids"]
+    singles = [teacher_targets(m, tok, order, ids, name, args, None, False)[0] for name, m, order in members]
+    assert not np.allclose(singles[0], singles[1])  # two different teachers, so the mean is not either one
+    logits, feats = ensemble_targets(members, tok, ids, args, None, True)
+    np.testing.assert_allclose(logits, (singles[0] + singles[1]) / 2, rtol=1e-5, atol=1e-6)
+    assert feats.shape == (3, 32)  # pooled states of the first teacher
+
+
+def test_ensemble_teachers_must_share_a_vocabulary(tmp_path, tiny_bert):
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+
+    from training.distill import load_teachers
+
+    other = tmp_path / "other"
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "profit", "rose"]) + "\n")
+    BertTokenizerFast(vocab_file=str(vocab)).save_pretrained(other)
+    BertForSequenceClassification(BertConfig(vocab_size=7, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                                             intermediate_size=32, num_labels=3)).save_pretrained(other)
+    with pytest.raises(TrainingError, match="different vocabulary"):
+        load_teachers(DistillArgs(teacher=str(tiny_bert), ensemble=(str(other),), teacher_label_map=(
+            "LABEL_0=negative,LABEL_1=neutral,LABEL_2=positive")))
+
+
+def test_distil_cli_with_two_teachers_records_and_evaluates_the_ensemble(tmp_path, tiny_data, tiny_bert, tiny_bert2):
+    out = tmp_path / "student"
+    assert cli(["distill", "--teacher", str(tiny_bert), str(tiny_bert2), "--data", str(tiny_data), "--out", str(out),
+                "--epochs", "1", "--batch-size", "8", "--embed-dim", "16", "--hidden", "16", "--augment", "0"]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["teacher"] == str(tiny_bert) and config["ensemble"] == [str(tiny_bert2)]
+    held = json.loads((out / "metrics.json").read_text())["held_out"]
+    assert held["teachers"] == {"teacher_0": str(tiny_bert), "teacher_1": str(tiny_bert2)}
+    entry = held["datasets"]["tiny"]
+    assert {"teacher", "teacher_0", "teacher_1"} <= set(entry)
+    assert held["speed"]["throughput_ratio_vs_fastest_single_teacher"] > 0
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "an ensemble of 2 teachers" in card and "Each member of the teacher ensemble" in card
