@@ -91,6 +91,9 @@ def distill(argv: list[str]) -> int:
     p.add_argument("--student", default=d.student, help="bilstm | cnn | transformer")
     p.add_argument("--augment", type=int, default=d.augment,
                    help=f"teacher-labelled perturbed copies of each labelled text (default {d.augment})")
+    p.add_argument("--augment-replace", default=d.augment_replace, choices=["corpus", "neighbours"],
+                   help="what replaces a word in a perturbed copy: a random corpus word, or one of its nearest "
+                        f"words in the teacher's embedding space (default {d.augment_replace})")
     p.add_argument("--out", required=True, type=Path)
     for name in ("alpha", "beta", "gamma", "temperature", "cos_target", "epochs", "lr"):
         p.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(d, name))
@@ -113,7 +116,7 @@ def distill(argv: list[str]) -> int:
                        lr=a.lr, batch_size=a.batch_size, max_length=a.max_length, embed_dim=a.embed_dim,
                        hidden=a.hidden, layers=tuple(int(x) for x in a.layers.split(",")),
                        prune_vocab=not a.no_prune_vocab, transfer_limit=a.transfer_limit if a.unlabeled else 0,
-                       augment=a.augment, embed_init=a.embed_init,
+                       augment=a.augment, augment_replace=a.augment_replace, embed_init=a.embed_init,
                        seed=a.seed, device=_device(a.device))
     split_dir = a.split_dir or (Path(args.teacher) / "split" if Path(args.teacher).is_dir() else Path("runs/split"))
     train, val, test = load_split(a, split_dir)

@@ -18,7 +18,7 @@ from models.artifact import save_student
 from models.student import ARCHITECTURES, BiLSTMConfig, CNNConfig, TransformerConfig, build_student
 from models.tokenizer import build_id_map, kept_ids
 
-from .augment import AugmentArgs, augment
+from .augment import AugmentArgs, augment, embedding_neighbours
 from .batching import bucketed_batches
 from .data import parse_label_map
 from .errors import TrainingError
@@ -53,6 +53,7 @@ class DistillArgs:
     prune_vocab: bool = True
     transfer_limit: int = 100000  # the whole unlabelled stream (83k distinct texts) for the default model
     augment: int = 4            # teacher-labelled perturbed copies per labelled text (training.augment)
+    augment_replace: str = "corpus"  # replaced words: random corpus words, or the teacher's "neighbours"
     embed_init: str = "input"   # recurrent/CNN students: "input" (teacher's input embeddings) or "static"
     evals_per_epoch: int = 2
     patience: int = 4
@@ -194,7 +195,12 @@ def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, 
     members, tok = load_teachers(args)
     teacher, order = members[0][1], members[0][2]
     enc = lambda texts: tok(list(texts), truncation=True, max_length=args.max_length)["input_ids"]
-    copies = augment(list(train["text"]), AugmentArgs(copies=args.augment), args.seed, exclude=list(val["text"]))
+    aug_args = AugmentArgs(copies=args.augment, replace_with=args.augment_replace)
+    neighbours = None
+    if args.augment and args.augment_replace == "neighbours":
+        words = [w for t in train["text"] for w in t.split()]
+        neighbours = embedding_neighbours(words, tok.get_vocab(), teacher.get_input_embeddings().weight.detach().numpy())
+    copies = augment(list(train["text"]), aug_args, args.seed, exclude=list(val["text"]), neighbours=neighbours)
     x_lab, x_tr, x_aug, x_va = (enc(t) if len(t) else [] for t in (train["text"], transfer, copies, val["text"]))
     x_all = x_lab + x_tr + x_aug
     y_all = np.concatenate([label_ids(train["label"]), np.full(len(x_tr) + len(x_aug), -1)])

@@ -52,3 +52,30 @@ def test_spans_are_contiguous_runs_of_at_least_min_span_words():
 def test_bad_arguments_name_what_was_expected(bad):
     with pytest.raises(TrainingError, match="expected probabilities"):
         AugmentArgs(**bad)
+
+
+def test_neighbours_are_the_nearest_whole_words_by_cosine():
+    import numpy as np
+
+    from training.augment import embedding_neighbours
+
+    vocab = {"rose": 0, "rises": 1, "fell": 2, "##ing": 3, "profit": 4, "x": 5}
+    emb = np.array([[1.0, 0.0], [0.9, 0.1], [-1.0, 0.0], [0.95, 0.05], [0.0, 1.0], [1.0, 0.01]])
+    out = embedding_neighbours(["Rose", "profit", "unknown", "fell"], vocab, emb, k=2, min_cos=0.5)
+    # "##ing" and "x" lie nearer to "rose" than "rises" does, but word pieces and one-letter pieces are never
+    # proposed; "profit" and "fell" have nothing within min_cos; "unknown" is not in the vocabulary
+    assert out == {"rose": ["rises"]}
+    assert embedding_neighbours(["rose"], vocab, emb, k=2, min_cos=-1.0) == {"rose": ["rises", "profit"]}
+
+
+def test_neighbour_replacement_draws_from_the_table_and_needs_one():
+    args = AugmentArgs(copies=3, p_mask=0.0, p_replace=0.5, p_span=0.0, replace_with="neighbours")
+    table = {"rose": ["climbed"], "profit": ["earnings"], "fall": ["drop"]}
+    out = augment(TEXTS, args, seed=1, neighbours=table)
+    corpus = {w for t in TEXTS for w in t.split()}
+    replaced = {w for copy in out for w in copy.split()} - corpus
+    assert replaced and replaced <= {"climbed", "earnings", "drop"}
+    with pytest.raises(TrainingError, match="needs a neighbour table"):
+        augment(TEXTS, args, seed=1)
+    with pytest.raises(TrainingError, match="replace_with='synonyms'"):
+        AugmentArgs(replace_with="synonyms")

@@ -44,7 +44,7 @@ def test_one_real_training_step_from_packaged_minilm(tiny_data):
 
 @pytest.mark.parametrize("student, extra", [
     ("bilstm", ["--gamma", "0.5", "--feature-loss", "cosine_target", "--embed-init", "static", "--augment", "0"]),
-    ("cnn", ["--augment", "2"]),
+    ("cnn", ["--augment", "2", "--augment-replace", "neighbours"]),
     ("transformer", ["--layers", "0,1", "--alpha", "0", "--beta", "1"]),
 ])
 def test_distil_cli_writes_a_loadable_evaluated_artifact(tmp_path, tiny_data, tiny_bert, student, extra):
