@@ -91,6 +91,9 @@ def distill(argv: list[str]) -> int:
     p.add_argument("--student", default=d.student, help="bilstm | cnn | transformer")
     p.add_argument("--augment", type=int, default=d.augment,
                    help=f"teacher-labelled perturbed copies of each labelled text (default {d.augment})")
+    p.add_argument("--train-seed", type=int, default=None,
+                   help="seed of the student's initialisation, perturbed copies and batch order (default: --seed, "
+                        "which also fixes the split)")
     p.add_argument("--augment-replace", default=d.augment_replace, choices=["corpus", "neighbours"],
                    help="what replaces a word in a perturbed copy: a random corpus word, or one of its nearest "
                         f"words in the teacher's embedding space (default {d.augment_replace})")
@@ -117,7 +120,7 @@ def distill(argv: list[str]) -> int:
                        hidden=a.hidden, layers=tuple(int(x) for x in a.layers.split(",")),
                        prune_vocab=not a.no_prune_vocab, transfer_limit=a.transfer_limit if a.unlabeled else 0,
                        augment=a.augment, augment_replace=a.augment_replace, embed_init=a.embed_init,
-                       seed=a.seed, device=_device(a.device))
+                       seed=a.seed if a.train_seed is None else a.train_seed, device=_device(a.device))
     split_dir = a.split_dir or (Path(args.teacher) / "split" if Path(args.teacher).is_dir() else Path("runs/split"))
     train, val, test = load_split(a, split_dir)
     transfer = []
