@@ -119,9 +119,8 @@ class Predictor:
             return members[0]
         first = members[0]
         for i, m in enumerate(members[1:], 1):
-            same_map = (m.encoder.id_map is None and first.encoder.id_map is None) or (
-                m.encoder.id_map is not None and first.encoder.id_map is not None
-                and np.array_equal(m.encoder.id_map, first.encoder.id_map))
+            maps = (m.encoder.id_map, first.encoder.id_map)
+            same_map = maps[0] is maps[1] or (all(x is not None for x in maps) and np.array_equal(*maps))
             if (m.encoder.tokenizer.to_str() != first.encoder.tokenizer.to_str() or m.max_length != first.max_length
                     or not same_map):
                 raise ModelError(f"ensemble member {i} ({m.version}) tokenises differently from member 0 "

@@ -65,7 +65,8 @@ def perturb(words: Sequence[str], vocab: np.ndarray, cdf: np.ndarray, rng: np.ra
 def embedding_neighbours(words: Sequence[str], vocab: Mapping[str, int], embeddings: np.ndarray, k: int = 8,
                          min_cos: float = 0.4) -> dict[str, list[str]]:
     """For each word that is one whole piece of a word-piece ``vocab``, its ``k`` nearest whole-word pieces
-    by cosine of the ``embeddings`` rows (at least ``min_cos``): "rose" -> "rising", "climbed", ...
+    by cosine of the ``embeddings`` rows (at least ``min_cos``): with MiniLM's input embeddings "rose" ->
+    "rises", "risen", ..., "fell" -> "dropped", "tumbled", ..., and also antonyms ("increased" -> "decreased").
 
     Replacing words by such neighbours gives copies that read like the original domain, which the teacher
     labels; the student then learns what the teacher knows about near-synonyms from pre-training."""

@@ -110,3 +110,23 @@ def test_ensemble_members_must_tokenise_alike(tmp_path):
         Predictor.average([a, b])
     with pytest.raises(ModelError, match="at least one member"):
         Predictor.average([])
+
+
+def test_ensemble_members_with_pruned_vocabularies_need_the_same_map(tmp_path):
+    from models.artifact import save_student
+    from models.pretrained import minilm_path
+    from models.student import BiLSTMConfig, BiLSTMStudent
+    from models.tokenizer import build_id_map
+
+    def pruned(name, kept):
+        model = BiLSTMStudent(BiLSTMConfig(vocab_size=len(kept), embed_dim=8, hidden=8, dropout=0.0))
+        save_student(tmp_path / name, model, "bilstm", minilm_path() / "tokenizer.json", 64,
+                     id_map=build_id_map(np.array(kept), 30522, 100))
+        return Predictor.load(tmp_path / name, device="cpu")
+
+    a, b, c = pruned("a", [0, 100, 2000, 3000]), pruned("b", [0, 100, 2000, 3000]), pruned("c", [0, 100, 2000, 4000])
+    assert Predictor.average([a, b]).predict_proba(TEXTS).shape == (3, 3)
+    with pytest.raises(ModelError, match="vocabulary map"):
+        Predictor.average([a, c])
+    with pytest.raises(ModelError, match="vocabulary map"):
+        Predictor.average([a, Predictor.load(make_tiny_artifact(tmp_path / "full"), device="cpu")])
