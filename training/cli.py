@@ -20,6 +20,9 @@ def _data_flags(p: argparse.ArgumentParser, required: bool = True) -> None:
     p.add_argument("--val-fraction", type=float, default=0.1)
     p.add_argument("--test-fraction", type=float, default=0.15, help="held out for evaluation, never trained on")
     p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--train-seed", type=int, default=None,
+                   help="seed of the model's initialisation, perturbed copies and batch order (default: --seed, which "
+                        "also fixes the split); change it, not --seed, to train another run on the same split")
     p.add_argument("--device", default="cpu", help="cpu | cuda | auto")
 
 
@@ -38,6 +41,10 @@ def load_split(a, split_dir: Path):
         part.to_csv(split_dir / f"test_{source}.csv", index=False)
     print(f"split: train {len(train)}, val {len(val)}, test {len(test)} (written to {split_dir})", file=sys.stderr)
     return train, val, test
+
+
+def _train_seed(a) -> int:
+    return a.seed if a.train_seed is None else a.train_seed
 
 
 def _device(name: str) -> str:
@@ -60,13 +67,10 @@ def train_teacher(argv: list[str]) -> int:
     p.add_argument("--batch-size", type=int, default=TeacherArgs.batch_size)
     p.add_argument("--max-length", type=int, default=TeacherArgs.max_length)
     p.add_argument("--class-balance", type=float, default=TeacherArgs.class_balance)
-    p.add_argument("--train-seed", type=int, default=None,
-                   help="seed of the head's initialisation and the batch order (default: --seed); change it, not "
-                        "--seed, to train another member of an ensemble on the same split")
     a = p.parse_args(argv)
     args = TeacherArgs(base=a.base or str(minilm_path()), epochs=a.epochs, lr=a.lr, batch_size=a.batch_size,
                        max_length=a.max_length, class_balance=a.class_balance,
-                       seed=a.seed if a.train_seed is None else a.train_seed, device=_device(a.device))
+                       seed=_train_seed(a), device=_device(a.device))
     train, val, _ = load_split(a, a.out / "split")
     summary = fine_tune(args, train, val, a.out)
     print(json.dumps(summary["best"]), file=sys.stderr)
@@ -91,9 +95,6 @@ def distill(argv: list[str]) -> int:
     p.add_argument("--student", default=d.student, help="bilstm | cnn | transformer")
     p.add_argument("--augment", type=int, default=d.augment,
                    help=f"teacher-labelled perturbed copies of each labelled text (default {d.augment})")
-    p.add_argument("--train-seed", type=int, default=None,
-                   help="seed of the student's initialisation, perturbed copies and batch order (default: --seed, "
-                        "which also fixes the split)")
     p.add_argument("--augment-replace", default=d.augment_replace, choices=["corpus", "neighbours"],
                    help="what replaces a word in a perturbed copy: a random corpus word, or one of its nearest "
                         f"words in the teacher's embedding space (default {d.augment_replace})")
@@ -120,7 +121,7 @@ def distill(argv: list[str]) -> int:
                        hidden=a.hidden, layers=tuple(int(x) for x in a.layers.split(",")),
                        prune_vocab=not a.no_prune_vocab, transfer_limit=a.transfer_limit if a.unlabeled else 0,
                        augment=a.augment, augment_replace=a.augment_replace, embed_init=a.embed_init,
-                       seed=a.seed if a.train_seed is None else a.train_seed, device=_device(a.device))
+                       seed=_train_seed(a), device=_device(a.device))
     split_dir = a.split_dir or (Path(args.teacher) / "split" if Path(args.teacher).is_dir() else Path("runs/split"))
     train, val, test = load_split(a, split_dir)
     transfer = []

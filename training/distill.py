@@ -267,7 +267,7 @@ def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, 
     student.eval()
     tok_file = out / "tokenizer.json"
     tok.backend_tokenizer.save(str(tok_file))
-    summary = {"args": {**asdict(args), "layers": list(args.layers), "ensemble": list(args.ensemble)}, "best": best, "steps": step,
+    summary = {"args": {**asdict(args), "layers": list(args.layers)}, "best": best, "steps": step,
                "labelled_rows": len(x_lab), "transfer_rows": len(transfer), "augmented_rows": len(copies),
                "vocab_kept": len(rows),
                "train_seconds": round(time.time() - t0, 1)}
