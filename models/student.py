@@ -1,7 +1,8 @@
 """Student architectures: small, fast sentiment classifiers over the teacher's word pieces.
 
 Every student maps (input_ids, attention_mask) to (logits, features), where ``features`` is the pooled
-representation that feature distillation matches to the teacher's. Each architecture has a frozen config
+representation that feature distillation matches to the teacher's; students with one state per word piece
+(``token_dim`` set) also return those states on request, for token-level feature distillation. Each architecture has a frozen config
 dataclass; the artifact stores its fields so the model can be rebuilt without any training code.
 Imports only torch (and transformers for the transformer student).
 """
@@ -61,16 +62,19 @@ class BiLSTMStudent(nn.Module):
                             dropout=cfg.dropout if cfg.layers > 1 else 0.0)
         self.drop = nn.Dropout(cfg.dropout)
         self.feature_dim = 4 * cfg.hidden
+        self.token_dim = 2 * cfg.hidden
         self.head = nn.Linear(self.feature_dim, cfg.num_labels)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, return_tokens: bool = False):
+        """(logits, pooled features), and with ``return_tokens`` also the per-piece states (batch, length, token_dim)."""
         x = self.drop(self.embed(input_ids))
         lengths = attention_mask.sum(1).clamp(min=1).cpu()
         packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
         out, _ = self.lstm(packed)
         h, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=input_ids.shape[1])
         feats = _masked_mean_max(h, attention_mask)
-        return self.head(self.drop(feats)), feats
+        logits = self.head(self.drop(feats))
+        return (logits, feats, h) if return_tokens else (logits, feats)
 
 
 class CNNStudent(nn.Module):
@@ -83,6 +87,7 @@ class CNNStudent(nn.Module):
         self.convs = nn.ModuleList(nn.Conv1d(cfg.embed_dim, cfg.channels, k, padding=k - 1) for k in cfg.kernel_sizes)
         self.drop = nn.Dropout(cfg.dropout)
         self.feature_dim = cfg.channels * len(cfg.kernel_sizes)
+        self.token_dim = None  # no one state per word piece: its features are max-pooled n-gram filters
         self.head = nn.Linear(self.feature_dim, cfg.num_labels)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
@@ -105,15 +110,16 @@ class TransformerStudent(nn.Module):
 
         self.cfg = cfg
         self.bert = BertModel(BertConfig(**cfg.bert), add_pooling_layer=False)
-        self.feature_dim = self.bert.config.hidden_size
+        self.feature_dim = self.token_dim = self.bert.config.hidden_size
         self.drop = nn.Dropout(self.bert.config.hidden_dropout_prob)
         self.head = nn.Linear(self.feature_dim, cfg.num_labels)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, return_tokens: bool = False):
         h = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         m = attention_mask.unsqueeze(-1).to(h.dtype)
         feats = (h * m).sum(1) / m.sum(1).clamp(min=1.0)
-        return self.head(self.drop(feats)), feats
+        logits = self.head(self.drop(feats))
+        return (logits, feats, h) if return_tokens else (logits, feats)
 
 
 ARCHITECTURES: dict[str, tuple[type, type]] = {

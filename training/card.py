@@ -15,6 +15,12 @@ DATA_NOTES = {
 }
 
 
+def _feature_target(args: dict) -> str:
+    if args.get("feature_level", "pooled") == "token":
+        return f"every word piece's hidden state (the teacher's on its top {args.get('token_dim')} principal directions)"
+    return "pooled hidden states"
+
+
 def write_model_card(model_dir: Path, metrics: dict) -> None:
     config = json.loads((model_dir / "config.json").read_text())
     train = metrics["training"]
@@ -60,7 +66,7 @@ on data you may use commercially before commercial use.
 
 ## Recipe
 Loss = {args['alpha']} * CE(hard labels) + {args['beta']} * T^2 * KL(teacher_T || student_T) (T = {args['temperature']})
-+ {args['gamma']} * {args['feature_loss']} feature loss on pooled hidden states (learned projection).
++ {args['gamma']} * {args['feature_loss']} feature loss on {_feature_target(args)} (learned projection).
 Labelled rows: {train['labelled_rows']}; teacher-labelled only: {train['transfer_rows']} transfer texts and
 {train.get('augmented_rows', 0)} perturbed copies of labelled texts.
 {args['epochs']} epochs max, lr {args['lr']}, batch {args['batch_size']}, max length {config['max_length']} word pieces,

@@ -102,12 +102,18 @@ def distill(argv: list[str]) -> int:
     for name in ("alpha", "beta", "gamma", "temperature", "cos_target", "epochs", "lr"):
         p.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(d, name))
     p.add_argument("--feature-loss", default=d.feature_loss, help="mse | cosine | cosine_target")
+    p.add_argument("--feature-level", default=d.feature_level, choices=["pooled", "token"],
+                   help="what the feature loss matches: the pooled state of a text, or the state of every word piece "
+                        f"(bilstm/transformer; the teacher's on its top --token-dim principal directions); default "
+                        f"{d.feature_level}")
     p.add_argument("--embed-init", default=d.embed_init,
                    help="bilstm/cnn embedding start: input (teacher's input embeddings) | static (teacher's "
                         f"output for each word piece alone); default {d.embed_init}")
-    for name in ("batch_size", "max_length", "embed_dim", "hidden"):
+    for name in ("batch_size", "max_length", "embed_dim", "hidden", "token_dim"):
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
     p.add_argument("--layers", default="0,5", help="teacher layers copied into the transformer student")
+    p.add_argument("--freeze-embed", action="store_true",
+                   help="bilstm/cnn: do not train the embedding (kept at its --embed-init start)")
     p.add_argument("--no-prune-vocab", action="store_true")
     p.add_argument("--cache-dir", type=Path, default=None, help="reuse teacher outputs between runs")
     p.add_argument("--no-evaluate", action="store_true", help="skip the held-out evaluation and model card")
@@ -116,12 +122,13 @@ def distill(argv: list[str]) -> int:
                         "else runs/split); kept out of the artifact because it holds the data's text")
     a = p.parse_args(argv)
     args = DistillArgs(teacher=a.teacher[0], ensemble=tuple(a.teacher[1:]), teacher_label_map=a.teacher_label_map, student=a.student, alpha=a.alpha, beta=a.beta, gamma=a.gamma,
-                       temperature=a.temperature, feature_loss=a.feature_loss, cos_target=a.cos_target, epochs=a.epochs,
+                       temperature=a.temperature, feature_loss=a.feature_loss,
+                       feature_level=a.feature_level, token_dim=a.token_dim, cos_target=a.cos_target, epochs=a.epochs,
                        lr=a.lr, batch_size=a.batch_size, max_length=a.max_length, embed_dim=a.embed_dim,
                        hidden=a.hidden, layers=tuple(int(x) for x in a.layers.split(",")),
                        prune_vocab=not a.no_prune_vocab, transfer_limit=a.transfer_limit if a.unlabeled else 0,
                        augment=a.augment, augment_replace=a.augment_replace, embed_init=a.embed_init,
-                       seed=_train_seed(a), device=_device(a.device))
+                       freeze_embed=a.freeze_embed, seed=_train_seed(a), device=_device(a.device))
     split_dir = a.split_dir or (Path(args.teacher) / "split" if Path(args.teacher).is_dir() else Path("runs/split"))
     train, val, test = load_split(a, split_dir)
     transfer = []

@@ -22,13 +22,14 @@ from .augment import AugmentArgs, augment, embedding_neighbours
 from .batching import bucketed_batches
 from .data import parse_label_map
 from .errors import TrainingError
-from .hf import load_classifier, pad_batch, teacher_outputs
+from .hf import load_classifier, pad_batch, teacher_outputs, teacher_token_states
 from .losses import FEATURE_LOSSES, FeatureProjection, distillation_loss
 from .metrics import label_ids, macro_f1
 from .trainlog import TrainLog
 
 
 EMBED_INITS = ("input", "static")
+FEATURE_LEVELS = ("pooled", "token")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class DistillArgs:
     gamma: float = 0.0          # feature loss
     temperature: float = 2.0
     feature_loss: str = "mse"
+    feature_level: str = "pooled"  # "pooled": one state per text; "token": the state of every word piece
+    token_dim: int = 128        # token level: the teacher's states on their top principal directions
     cos_target: float = 1.0
     epochs: float = 6.0
     lr: float = 2e-3
@@ -55,6 +58,8 @@ class DistillArgs:
     augment: int = 4            # teacher-labelled perturbed copies per labelled text (training.augment)
     augment_replace: str = "corpus"  # replaced words: random corpus words, or the teacher's "neighbours"
     embed_init: str = "input"   # recurrent/CNN students: "input" (teacher's input embeddings) or "static"
+    freeze_embed: bool = False  # recurrent/CNN students: keep the embedding at its teacher-derived start, so words
+                                # the training texts never show stay in the space the student learned to read
     evals_per_epoch: int = 2
     patience: int = 4
     seed: int = 13
@@ -75,6 +80,13 @@ class DistillArgs:
             problems.append(f"temperature={self.temperature} (expected > 0)")
         if self.embed_init not in EMBED_INITS:
             problems.append(f"embed_init={self.embed_init!r} (expected one of {EMBED_INITS})")
+        if self.feature_level not in FEATURE_LEVELS:
+            problems.append(f"feature_level={self.feature_level!r} (expected one of {FEATURE_LEVELS})")
+        elif self.feature_level == "token" and self.student == "cnn":
+            problems.append("feature_level='token' with student='cnn' (expected bilstm or transformer: the CNN "
+                            "has no state per word piece)")
+        if self.token_dim < 1:
+            problems.append(f"token_dim={self.token_dim} (expected >= 1)")
         if self.feature_loss not in FEATURE_LOSSES:
             problems.append(f"feature_loss={self.feature_loss!r} (expected one of {FEATURE_LOSSES})")
         if self.epochs <= 0 or self.lr <= 0 or self.batch_size < 1 or self.transfer_limit < 0 or self.augment < 0:
@@ -164,6 +176,31 @@ def teacher_targets(teacher, tok, order, id_lists, name: str, args: DistillArgs,
     return logits, feats
 
 
+def token_targets(teacher, tok, id_lists, name: str, args: DistillArgs, cache_dir: Path | None):
+    """Teacher ``name``'s per-piece states for every text (training.hf.teacher_token_states), cached on disk."""
+    path = None
+    if cache_dir is not None:
+        path = Path(cache_dir) / f"tokens-{_cache_key(name, id_lists, args.token_dim)}.npz"
+        if path.is_file():
+            z = np.load(path)
+            return z["states"], z["offsets"]
+    states, offsets = teacher_token_states(teacher, id_lists, tok.pad_token_id, args.token_dim, 64, args.device,
+                                           progress="teacher token states")
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, states=states, offsets=offsets)
+    return states, offsets
+
+
+def _gather_tokens(states: np.ndarray, offsets: np.ndarray, idx, width: int) -> torch.Tensor:
+    """The per-piece states of texts ``idx``, zero-padded to (len(idx), width, dim)."""
+    out = np.zeros((len(idx), width, states.shape[1]), dtype=np.float32)
+    for r, i in enumerate(idx):
+        a, b = offsets[i], offsets[i + 1]
+        out[r, : b - a] = states[a:b]
+    return torch.from_numpy(out)
+
+
 def load_teachers(args: DistillArgs):
     """The teacher and the ensemble's further members as (name, model, order); one tokenizer for all, as the
     student reads the same word pieces as every teacher."""
@@ -206,9 +243,13 @@ def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, 
     y_all = np.concatenate([label_ids(train["label"]), np.full(len(x_tr) + len(x_aug), -1)])
     # Teacher outputs by block, so that the cached ones of the labelled and transfer texts serve runs with and
     # without augmentation.
-    blocks = [ensemble_targets(members, tok, x, args, cache_dir, args.gamma > 0) for x in (x_lab + x_tr, x_aug) if x]
+    token_level = args.gamma > 0 and args.feature_level == "token"
+    blocks = [ensemble_targets(members, tok, x, args, cache_dir, args.gamma > 0 and not token_level)
+              for x in (x_lab + x_tr, x_aug) if x]
     t_logits = np.concatenate([b[0] for b in blocks])
     t_feats = None if any(b[1] is None for b in blocks) else np.concatenate([b[1] for b in blocks])
+    if token_level:  # one principal basis for all texts, so one block (from the first teacher, as pooled feats)
+        t_tokens, t_offsets = token_targets(teacher, tok, x_all, args.teacher, args, cache_dir)
     vocab_size = teacher.get_input_embeddings().weight.shape[0]
     unk = tok.unk_token_id if tok.unk_token_id is not None else 0
     rows = kept_ids(x_all, vocab_size, tok.pad_token_id or 0, unk) if args.prune_vocab else np.arange(vocab_size)
@@ -216,10 +257,15 @@ def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, 
     student = make_student(args, teacher, rows, len(order), tok).to(args.device)
     for _, model, _ in members:
         model.to("cpu")
-    proj = FeatureProjection(student.feature_dim, t_feats.shape[1] if t_feats is not None else student.feature_dim)
+    if token_level:
+        proj = FeatureProjection(student.token_dim, t_tokens.shape[1])
+    else:
+        proj = FeatureProjection(student.feature_dim, t_feats.shape[1] if t_feats is not None else student.feature_dim)
     proj.to(args.device)
     mapped = lambda ids_: torch.as_tensor(id_map)[ids_]
-    params = list(student.parameters()) + list(proj.parameters())
+    if args.freeze_embed and args.student != "transformer":
+        student.embed.weight.requires_grad_(False)
+    params = [p for p in student.parameters() if p.requires_grad] + list(proj.parameters())
     lr = args.lr if args.student != "transformer" else min(args.lr, 1e-4)
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     steps_per_epoch = math.ceil(len(x_all) / args.batch_size)
@@ -234,12 +280,17 @@ def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, 
         for idx in bucketed_batches([len(r) for r in x_all], args.batch_size, rng):
             student.train()
             ids, mask = pad_batch([x_all[i] for i in idx], tok.pad_token_id or 0)
-            logits, feats = student(mapped(ids).to(args.device), mask.to(args.device))
-            th = None if t_feats is None else torch.as_tensor(t_feats[idx], dtype=torch.float32, device=args.device)
+            fmask = None
+            if token_level:
+                logits, _, feats = student(mapped(ids).to(args.device), mask.to(args.device), return_tokens=True)
+                th, fmask = _gather_tokens(t_tokens, t_offsets, idx, ids.shape[1]).to(args.device), mask.to(args.device)
+            else:
+                logits, feats = student(mapped(ids).to(args.device), mask.to(args.device))
+                th = None if t_feats is None else torch.as_tensor(t_feats[idx], dtype=torch.float32, device=args.device)
             loss, parts = distillation_loss(
                 logits, torch.as_tensor(t_logits[idx], device=args.device), torch.as_tensor(y_all[idx], device=args.device),
                 torch.as_tensor(y_all[idx] >= 0, device=args.device), feats, th, proj, args.alpha, args.beta, args.gamma,
-                args.temperature, args.feature_loss, args.cos_target)
+                args.temperature, args.feature_loss, args.cos_target, fmask)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 5.0)

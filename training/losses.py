@@ -29,26 +29,35 @@ class FeatureProjection(nn.Module):
         return self.proj(h)
 
 
-def feature_loss(student_h: torch.Tensor, teacher_h: torch.Tensor, kind: str = "mse", target: float = 1.0) -> torch.Tensor:
+def feature_loss(student_h: torch.Tensor, teacher_h: torch.Tensor, kind: str = "mse", target: float = 1.0,
+                 mask: torch.Tensor | None = None) -> torch.Tensor:
     """Distance between (projected) student and teacher hidden states, averaged over the batch.
 
     ``mse``: mean squared error. ``cosine``: 1 - cos. ``cosine_target``: (cos(H_T,i, H_S,i) - a)^2 summed over
-    the feature vectors i of a text, with target similarity ``a`` (a = 1 pulls the directions together)."""
+    the feature vectors i of a text, with target similarity ``a`` (a = 1 pulls the directions together).
+    Token-level states are (batch, length, width) with a (batch, length) ``mask``: padding positions count
+    for nothing, mse and cosine average over the real pieces and cosine_target sums over a text's pieces."""
+    if kind not in FEATURE_LOSSES:
+        raise ValueError(f"unknown feature loss {kind!r}; expected one of {FEATURE_LOSSES}")
+    m = student_h.new_ones(student_h.shape[:-1]) if mask is None else mask.to(student_h.dtype)
     if kind == "mse":
-        return F.mse_loss(student_h, teacher_h)
-    cos = F.cosine_similarity(student_h, teacher_h, dim=-1)
-    if kind == "cosine":
-        return (1.0 - cos).mean()
-    if kind == "cosine_target":
-        sq = (cos - target) ** 2
-        return sq.sum(-1).mean() if sq.dim() > 1 else sq.mean()
-    raise ValueError(f"unknown feature loss {kind!r}; expected one of {FEATURE_LOSSES}")
+        per = ((student_h - teacher_h) ** 2).mean(-1)
+    else:
+        cos = F.cosine_similarity(student_h, teacher_h, dim=-1)
+        if kind == "cosine_target":
+            sq = ((cos - target) ** 2) * m
+            return sq.sum(-1).mean() if sq.dim() > 1 else sq.mean()
+        per = 1.0 - cos
+    return (per * m).sum() / m.sum().clamp(min=1.0)
 
 
 def distillation_loss(student_logits, teacher_logits, labels, has_label, student_h, teacher_h, projection,
                       alpha: float, beta: float, gamma: float, temperature: float, feature_kind: str = "mse",
-                      cos_target: float = 1.0) -> tuple[torch.Tensor, dict[str, float]]:
-    """alpha * CE(hard labels, labelled rows only) + beta * T^2 KL + gamma * feature loss; parts for logging."""
+                      cos_target: float = 1.0, feature_mask: torch.Tensor | None = None
+                      ) -> tuple[torch.Tensor, dict[str, float]]:
+    """alpha * CE(hard labels, labelled rows only) + beta * T^2 KL + gamma * feature loss; parts for logging.
+
+    ``feature_mask`` marks the real word pieces when the hidden states are per piece (token level)."""
     total = student_logits.new_zeros(())
     parts = {}
     if alpha > 0 and bool(has_label.any()):
@@ -60,7 +69,7 @@ def distillation_loss(student_logits, teacher_logits, labels, has_label, student
         total = total + beta * kl
         parts["loss_kl"] = kl.item()
     if gamma > 0:
-        fl = feature_loss(projection(student_h), teacher_h, feature_kind, cos_target)
+        fl = feature_loss(projection(student_h), teacher_h, feature_kind, cos_target, feature_mask)
         total = total + gamma * fl
         parts["loss_feat"] = fl.item()
     return total, parts

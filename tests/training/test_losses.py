@@ -62,3 +62,22 @@ def test_combined_loss_uses_only_labelled_rows_for_ce():
     assert total.item() == pytest.approx(ce, rel=1e-5)
     assert not math.isnan(distillation_loss(s, s, labels, torch.zeros(4, dtype=torch.bool), None, None, None,
                                             1.0, 1.0, 0.0, 2.0)[0].item())
+
+
+def test_token_level_feature_loss_ignores_padding_and_sums_cosine_targets_per_text():
+    torch.manual_seed(0)
+    s, t = torch.randn(2, 4, 6), torch.randn(2, 4, 6)
+    mask = torch.tensor([[1, 1, 1, 0], [1, 1, 0, 0]])
+    real = mask.bool()
+    for kind in ("mse", "cosine", "cosine_target"):
+        base = feature_loss(s, t, kind, mask=mask)
+        s2, t2 = s.clone(), t.clone()
+        s2[~real], t2[~real] = 100.0, -100.0  # whatever sits at padding positions counts for nothing
+        assert feature_loss(s2, t2, kind, mask=mask).item() == pytest.approx(base.item(), rel=1e-6)
+    assert feature_loss(s, t, "mse", mask=mask).item() == pytest.approx(((s - t) ** 2).mean(-1)[real].mean().item())
+    cos = F.cosine_similarity(s, t, dim=-1)
+    assert feature_loss(s, t, "cosine", mask=mask).item() == pytest.approx((1 - cos[real]).mean().item(), rel=1e-6)
+    per_text = [((cos[i][real[i]] - 0.5) ** 2).sum() for i in range(2)]  # sum_i (cos - a)^2 over a text's pieces
+    assert feature_loss(s, t, "cosine_target", 0.5, mask).item() == pytest.approx(
+        (sum(per_text) / 2).item(), rel=1e-6)
+    assert feature_loss(s, s.clone(), "mse", mask=mask).item() == 0.0

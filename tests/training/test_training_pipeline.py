@@ -45,7 +45,9 @@ def test_one_real_training_step_from_packaged_minilm(tiny_data):
 @pytest.mark.parametrize("student, extra", [
     ("bilstm", ["--gamma", "0.5", "--feature-loss", "cosine_target", "--embed-init", "static", "--augment", "0"]),
     ("cnn", ["--augment", "2", "--augment-replace", "neighbours"]),
+    ("bilstm", ["--gamma", "1", "--feature-level", "token", "--token-dim", "8", "--freeze-embed"]),
     ("transformer", ["--layers", "0,1", "--alpha", "0", "--beta", "1"]),
+    ("transformer", ["--layers", "0", "--gamma", "0.5", "--feature-level", "token", "--feature-loss", "cosine_target"]),
 ])
 def test_distil_cli_writes_a_loadable_evaluated_artifact(tmp_path, tiny_data, tiny_bert, student, extra):
     unlabeled = tmp_path / "news.csv"
@@ -142,3 +144,51 @@ def test_distil_cli_with_two_teachers_records_and_evaluates_the_ensemble(tmp_pat
     assert held["speed"]["throughput_ratio_vs_fastest_single_teacher"] > 0
     card = (out / "MODEL_CARD.md").read_text()
     assert "an ensemble of 2 teachers" in card and "Each member of the teacher ensemble" in card
+
+
+def test_teacher_token_states_keep_every_piece_in_order_and_its_geometry(tiny_bert):
+    from training.distill import _gather_tokens
+    from training.hf import load_classifier, teacher_token_states
+
+    model, tok, _ = load_classifier(tiny_bert)
+    ids = tok(["Profit rose sharply", "Shares plunge after the profit warning", "AGM"])["input_ids"]
+    states, offsets = teacher_token_states(model, ids, tok.pad_token_id, dim=64)  # >= width 32: all directions
+    assert offsets.tolist() == [0, *np.cumsum([len(r) for r in ids]).tolist()] and states.shape == (offsets[-1], 32)
+    with torch.no_grad():  # the text on its own, unpadded: same states up to the shared affine map
+        h = model.base_model(input_ids=torch.tensor([ids[1]])).last_hidden_state[0].numpy()
+    got = states[offsets[1]:offsets[2]].astype(np.float32)
+    d_h = np.linalg.norm(h[:, None] - h[None], axis=-1)
+    d_s = np.linalg.norm(got[:, None] - got[None], axis=-1)
+    ratio = d_h[d_h > 0] / d_s[d_h > 0]
+    np.testing.assert_allclose(ratio, ratio.mean(), rtol=5e-3)  # distances kept, one scale for all pieces
+    small, _ = teacher_token_states(model, ids, tok.pad_token_id, dim=4)
+    assert small.shape == (offsets[-1], 4) and abs(float(small.astype(np.float32).std()) - 1.0) < 0.35
+    batch = _gather_tokens(states, offsets, [2, 0], width=len(ids[1]))
+    assert batch.shape == (2, len(ids[1]), 32)
+    np.testing.assert_allclose(batch[1, : len(ids[0])].numpy(), states[: len(ids[0])].astype(np.float32))
+    assert batch[0, len(ids[2]):].abs().sum() == 0  # zero past a text's end
+
+
+def test_frozen_embedding_stays_at_its_teacher_start(tmp_path, tiny_data, tiny_bert):
+    from models.artifact import load_student
+    from training.distill import _pca_init, distil
+    from training.hf import load_classifier
+
+    frame, _ = load_labelled([tiny_data])
+    args = DistillArgs(teacher=str(tiny_bert), epochs=1, batch_size=8, embed_dim=16, hidden=8, augment=0,
+                       freeze_embed=True, gamma=0.5, feature_level="token", token_dim=8)
+    distil(args, frame, frame.iloc[:6], ["Stocks rally on rate cut hopes"], tmp_path / "s")
+    student, _, id_map = load_student(tmp_path / "s")
+    teacher, tok, _ = load_classifier(tiny_bert)
+    _, rows = np.unique(id_map, return_index=True)  # the teacher id each student row came from
+    rows[id_map[tok.unk_token_id]] = tok.unk_token_id  # (all unkept ids share [UNK]'s row)
+    start = _pca_init(teacher.get_input_embeddings().weight.detach()[torch.as_tensor(rows)], 16)
+    torch.testing.assert_close(student.embed.weight, start)
+    assert "token_dim" in json.loads((tmp_path / "s" / "config.json").read_text())["distillation"]
+
+
+def test_token_level_features_need_a_student_with_a_state_per_piece():
+    with pytest.raises(TrainingError, match="feature_level='token' with student='cnn'"):
+        DistillArgs(teacher="t", student="cnn", feature_level="token")
+    with pytest.raises(TrainingError, match="feature_level='words'"):
+        DistillArgs(teacher="t", feature_level="words")
