@@ -114,6 +114,9 @@ def distill(argv: list[str]) -> int:
     p.add_argument("--layers", default="0,5", help="teacher layers copied into the transformer student")
     p.add_argument("--freeze-embed", action="store_true",
                    help="bilstm/cnn: do not train the embedding (kept at its --embed-init start)")
+    p.add_argument("--embed-adapter", type=int, default=d.embed_adapter, metavar="WIDTH",
+                   help="bilstm/cnn: learn the embedding as its frozen start + an MLP of this width over the teacher's "
+                        "full embedding, the same function for every piece (0: a free table; default 0)")
     p.add_argument("--no-prune-vocab", action="store_true")
     p.add_argument("--cache-dir", type=Path, default=None, help="reuse teacher outputs between runs")
     p.add_argument("--no-evaluate", action="store_true", help="skip the held-out evaluation and model card")
@@ -128,7 +131,8 @@ def distill(argv: list[str]) -> int:
                        hidden=a.hidden, layers=tuple(int(x) for x in a.layers.split(",")),
                        prune_vocab=not a.no_prune_vocab, transfer_limit=a.transfer_limit if a.unlabeled else 0,
                        augment=a.augment, augment_replace=a.augment_replace, embed_init=a.embed_init,
-                       freeze_embed=a.freeze_embed, seed=_train_seed(a), device=_device(a.device))
+                       freeze_embed=a.freeze_embed, embed_adapter=a.embed_adapter,
+                       seed=_train_seed(a), device=_device(a.device))
     split_dir = a.split_dir or (Path(args.teacher) / "split" if Path(args.teacher).is_dir() else Path("runs/split"))
     train, val, test = load_split(a, split_dir)
     transfer = []

@@ -19,6 +19,7 @@ from models.student import ARCHITECTURES, BiLSTMConfig, CNNConfig, TransformerCo
 from models.tokenizer import build_id_map, kept_ids
 
 from .augment import AugmentArgs, augment, embedding_neighbours
+from .embedding import AdaptedEmbedding
 from .batching import bucketed_batches
 from .data import parse_label_map
 from .errors import TrainingError
@@ -60,6 +61,8 @@ class DistillArgs:
     embed_init: str = "input"   # recurrent/CNN students: "input" (teacher's input embeddings) or "static"
     freeze_embed: bool = False  # recurrent/CNN students: keep the embedding at its teacher-derived start, so words
                                 # the training texts never show stay in the space the student learned to read
+    embed_adapter: int = 0      # recurrent/CNN students: > 0 adapts every row alike, row = frozen start + MLP of
+                                # this width over the teacher's full-width embedding (training.embedding)
     evals_per_epoch: int = 2
     patience: int = 4
     seed: int = 13
@@ -85,6 +88,9 @@ class DistillArgs:
         elif self.feature_level == "token" and self.student == "cnn":
             problems.append("feature_level='token' with student='cnn' (expected bilstm or transformer: the CNN "
                             "has no state per word piece)")
+        if self.embed_adapter < 0 or (self.embed_adapter and self.freeze_embed):
+            problems.append(f"embed_adapter={self.embed_adapter} with freeze_embed={self.freeze_embed} (expected "
+                            "embed_adapter >= 0, and not both: the adapter keeps its start frozen already)")
         if self.token_dim < 1:
             problems.append(f"token_dim={self.token_dim} (expected >= 1)")
         if self.feature_loss not in FEATURE_LOSSES:
@@ -146,8 +152,12 @@ def make_student(args: DistillArgs, teacher, vocab_rows: np.ndarray, num_labels:
                                                          num_labels=num_labels, **extra)))
     if args.embed_init == "static":
         emb = static_embeddings(teacher, tok, vocab_rows, args.device)
+    start = _pca_init(emb, args.embed_dim)
+    if args.embed_adapter:
+        student.embed = AdaptedEmbedding(start, emb, args.embed_adapter)
+        return student
     with torch.no_grad():
-        student.embed.weight.copy_(_pca_init(emb, args.embed_dim))
+        student.embed.weight.copy_(start)
     return student
 
 
@@ -315,6 +325,8 @@ def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, 
                 break
     bar.close()
     student.load_state_dict(best_state)
+    if isinstance(getattr(student, "embed", None), AdaptedEmbedding):
+        student.embed = student.embed.materialise(tok.pad_token_id or 0)
     student.eval()
     tok_file = out / "tokenizer.json"
     tok.backend_tokenizer.save(str(tok_file))

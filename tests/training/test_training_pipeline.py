@@ -46,6 +46,7 @@ def test_one_real_training_step_from_packaged_minilm(tiny_data):
     ("bilstm", ["--gamma", "0.5", "--feature-loss", "cosine_target", "--embed-init", "static", "--augment", "0"]),
     ("cnn", ["--augment", "2", "--augment-replace", "neighbours"]),
     ("bilstm", ["--gamma", "1", "--feature-level", "token", "--token-dim", "8", "--freeze-embed"]),
+    ("bilstm", ["--embed-adapter", "16", "--augment", "1"]),
     ("transformer", ["--layers", "0,1", "--alpha", "0", "--beta", "1"]),
     ("transformer", ["--layers", "0", "--gamma", "0.5", "--feature-level", "token", "--feature-loss", "cosine_target"]),
 ])

@@ -1,0 +1,33 @@
+import pytest
+import torch
+
+from training.distill import DistillArgs
+from training.embedding import AdaptedEmbedding
+from training.errors import TrainingError
+
+
+def test_adapted_embedding_starts_at_its_base_learns_one_function_and_folds_into_a_table():
+    torch.manual_seed(0)
+    base, source = torch.randn(50, 8), torch.randn(50, 24)
+    emb = AdaptedEmbedding(base, source, hidden=16)
+    ids = torch.tensor([[3, 7, 0], [49, 3, 1]])
+    torch.testing.assert_close(emb(ids), base[ids])  # zero-initialised last layer: the frozen start
+    opt = torch.optim.Adam(emb.parameters(), lr=1e-2)
+    target = torch.randn(2, 3, 8)
+    for _ in range(20):
+        opt.zero_grad()
+        ((emb(ids) - target) ** 2).mean().backward()
+        opt.step()
+    assert not torch.allclose(emb(ids), base[ids])
+    torch.testing.assert_close(emb.base, base)  # the start itself never trains
+    assert {n for n, p in emb.named_parameters()} == {n for n, _ in emb.mlp.named_parameters(prefix="mlp")}
+    # rows the training never touched moved too: the same MLP maps every piece's teacher embedding
+    assert not torch.allclose(emb(torch.tensor([20])), base[20:21])
+    table = emb.materialise(pad_id=0)
+    all_ids = torch.arange(50)
+    torch.testing.assert_close(table(all_ids), emb(all_ids))
+
+
+def test_adapter_and_frozen_table_are_exclusive():
+    with pytest.raises(TrainingError, match="embed_adapter=64 with freeze_embed=True"):
+        DistillArgs(teacher="t", embed_adapter=64, freeze_embed=True)
