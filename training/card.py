@@ -21,6 +21,19 @@ def _feature_target(args: dict) -> str:
     return "pooled hidden states"
 
 
+def _embedding(args: dict, train: dict) -> str:
+    if args.get("student") == "transformer":
+        return f"vocabulary of {train['vocab_kept']} word pieces"
+    start = {"input": "the teacher's input embeddings", "static": "the teacher's output for each piece alone"}.get(
+        args.get("embed_init", "input"), args.get("embed_init"))
+    how = ("frozen" if args.get("freeze_embed") else
+           f"its frozen start plus one learned MLP (width {args['embed_adapter']}) of the teacher's embedding, the same "
+           "for every piece" if args.get("embed_adapter") else "trained")
+    vocab = (f"vocabulary pruned to {train['vocab_kept']} word pieces" if args.get("prune_vocab", True) else
+             f"the teacher's whole vocabulary ({train['vocab_kept']} word pieces)")
+    return f"{vocab}; embedding from {start} (principal directions), {how}"
+
+
 def write_model_card(model_dir: Path, metrics: dict) -> None:
     config = json.loads((model_dir / "config.json").read_text())
     train = metrics["training"]
@@ -70,7 +83,7 @@ Loss = {args['alpha']} * CE(hard labels) + {args['beta']} * T^2 * KL(teacher_T |
 Labelled rows: {train['labelled_rows']}; teacher-labelled only: {train['transfer_rows']} transfer texts and
 {train.get('augmented_rows', 0)} perturbed copies of labelled texts.
 {args['epochs']} epochs max, lr {args['lr']}, batch {args['batch_size']}, max length {config['max_length']} word pieces,
-vocabulary pruned to {train['vocab_kept']} pieces, early stopping on validation macro-F1
+{_embedding(args, train)}; early stopping on validation macro-F1
 (best {metrics['validation']['val_macro_f1']:.4f} at epoch {metrics['validation']['epoch']:.2f}).
 Training took {train['train_seconds']} s. Full arguments: `config.json` -> `distillation`.
 

@@ -69,6 +69,11 @@ def test_distil_cli_writes_a_loadable_evaluated_artifact(tmp_path, tiny_data, ti
     assert "model" in metrics["held_out"]["speed"] and "teacher" in metrics["held_out"]["speed"]
     card = (out / "MODEL_CARD.md").read_text()
     assert config["version"] in card and "Intended use and limits" in card
+    recipe = card[card.index("## Recipe"):]
+    how = ("), frozen" if "--freeze-embed" in extra else "), its frozen start plus one learned MLP"
+           if "--embed-adapter" in extra else "), trained")
+    assert student == "transformer" or how in recipe
+    assert ("every word piece's hidden state" in recipe) == ("token" in extra)
     p = Predictor.load(out)
     first = p.predict_proba(["Profit rose sharply", "Shares plunge"])
     np.testing.assert_allclose(Predictor.load(out).predict_proba(["Profit rose sharply", "Shares plunge"]), first)
