@@ -38,13 +38,14 @@ demo: install
 	$(BIN)/finsentry demo
 
 # Rebuild the default student from ../shared/data (see README for timings).
+LABELLED = $(SHARED)/fpb_train.csv $(SHARED)/fin_tweets.csv $(SHARED)/tfns_train.csv
+
 default-model: install
-	$(BIN)/finsentry train-teacher --data $(SHARED)/fpb_train.csv $(SHARED)/fin_tweets.csv $(SHARED)/tfns_train.csv \
-	    --out $(RUNS)/teacher
-	$(BIN)/finsentry distill --teacher $(RUNS)/teacher \
-	    --data $(SHARED)/fpb_train.csv $(SHARED)/fin_tweets.csv $(SHARED)/tfns_train.csv \
-	    --unlabeled $(SHARED)/news_stream.csv --unlabeled-text-col headline --student bilstm --out models/default \
-	    --cache-dir $(RUNS)/cache
+	$(BIN)/finsentry train-teacher --data $(LABELLED) --out $(RUNS)/teacher
+	$(BIN)/finsentry train-teacher --data $(LABELLED) --out $(RUNS)/teacher2 --train-seed 29
+	$(BIN)/finsentry distill --teacher $(RUNS)/teacher $(RUNS)/teacher2 --data $(LABELLED) \
+	    --unlabeled $(SHARED)/news_stream.csv --unlabeled-text-col headline --student bilstm \
+	    --out models/default --cache-dir $(RUNS)/cache
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -26,9 +26,10 @@ def _embedding(args: dict, train: dict) -> str:
         return f"vocabulary of {train['vocab_kept']} word pieces"
     start = {"input": "the teacher's input embeddings", "static": "the teacher's output for each piece alone"}.get(
         args.get("embed_init", "input"), args.get("embed_init"))
-    how = ("frozen" if args.get("freeze_embed") else
-           f"its frozen start plus one learned MLP (width {args['embed_adapter']}) of the teacher's embedding, the same "
-           "for every piece" if args.get("embed_adapter") else "trained")
+    mode = args.get("embed_mode", "trained")
+    how = ("frozen" if mode == "frozen" else
+           f"its frozen start plus one learned MLP (width {args.get('adapter_width')}) of the teacher's embedding, the "
+           "same for every piece" if mode == "adapter" else "trained")
     vocab = (f"vocabulary pruned to {train['vocab_kept']} word pieces" if args.get("prune_vocab", True) else
              f"the teacher's whole vocabulary ({train['vocab_kept']} word pieces)")
     return f"{vocab}; embedding from {start} (principal directions), {how}"

@@ -112,12 +112,13 @@ def distill(argv: list[str]) -> int:
     for name in ("batch_size", "max_length", "embed_dim", "hidden", "token_dim"):
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
     p.add_argument("--layers", default="0,5", help="teacher layers copied into the transformer student")
-    p.add_argument("--freeze-embed", action="store_true",
-                   help="bilstm/cnn: do not train the embedding (kept at its --embed-init start)")
-    p.add_argument("--embed-adapter", type=int, default=d.embed_adapter, metavar="WIDTH",
-                   help="bilstm/cnn: learn the embedding as its frozen start + an MLP of this width over the teacher's "
-                        "full embedding, the same function for every piece (0: a free table; default 0)")
-    p.add_argument("--no-prune-vocab", action="store_true")
+    p.add_argument("--embed-mode", default=d.embed_mode, choices=["frozen", "trained", "adapter"],
+                   help="bilstm/cnn embedding: frozen at its --embed-init start, trained, or adapter (one MLP of the "
+                        f"teacher's embedding for every piece, width --adapter-width); default {d.embed_mode}")
+    p.add_argument("--adapter-width", type=int, default=d.adapter_width)
+    p.add_argument("--prune-vocab", action="store_true",
+                   help="keep only the word pieces the training texts use (a smaller artifact; other pieces read as "
+                        "[UNK])")
     p.add_argument("--cache-dir", type=Path, default=None, help="reuse teacher outputs between runs")
     p.add_argument("--no-evaluate", action="store_true", help="skip the held-out evaluation and model card")
     p.add_argument("--split-dir", type=Path, default=None,
@@ -129,9 +130,9 @@ def distill(argv: list[str]) -> int:
                        feature_level=a.feature_level, token_dim=a.token_dim, cos_target=a.cos_target, epochs=a.epochs,
                        lr=a.lr, batch_size=a.batch_size, max_length=a.max_length, embed_dim=a.embed_dim,
                        hidden=a.hidden, layers=tuple(int(x) for x in a.layers.split(",")),
-                       prune_vocab=not a.no_prune_vocab, transfer_limit=a.transfer_limit if a.unlabeled else 0,
+                       prune_vocab=a.prune_vocab, transfer_limit=a.transfer_limit if a.unlabeled else 0,
                        augment=a.augment, augment_replace=a.augment_replace, embed_init=a.embed_init,
-                       freeze_embed=a.freeze_embed, embed_adapter=a.embed_adapter,
+                       embed_mode=a.embed_mode, adapter_width=a.adapter_width,
                        seed=_train_seed(a), device=_device(a.device))
     split_dir = a.split_dir or (Path(args.teacher) / "split" if Path(args.teacher).is_dir() else Path("runs/split"))
     train, val, test = load_split(a, split_dir)

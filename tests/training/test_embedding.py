@@ -28,6 +28,8 @@ def test_adapted_embedding_starts_at_its_base_learns_one_function_and_folds_into
     torch.testing.assert_close(table(all_ids), emb(all_ids))
 
 
-def test_adapter_and_frozen_table_are_exclusive():
-    with pytest.raises(TrainingError, match="embed_adapter=64 with freeze_embed=True"):
-        DistillArgs(teacher="t", embed_adapter=64, freeze_embed=True)
+def test_embedding_modes_are_checked():
+    with pytest.raises(TrainingError, match="embed_mode='free'"):
+        DistillArgs(teacher="t", embed_mode="free")
+    with pytest.raises(TrainingError, match="adapter_width=0"):
+        DistillArgs(teacher="t", embed_mode="adapter", adapter_width=0)

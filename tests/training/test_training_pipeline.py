@@ -43,11 +43,12 @@ def test_one_real_training_step_from_packaged_minilm(tiny_data):
 
 
 @pytest.mark.parametrize("student, extra", [
-    ("bilstm", ["--gamma", "0.5", "--feature-loss", "cosine_target", "--embed-init", "static", "--augment", "0"]),
+    ("bilstm", ["--gamma", "0.5", "--feature-loss", "cosine_target", "--embed-init", "static", "--augment", "0",
+                "--embed-mode", "trained", "--prune-vocab"]),
     ("cnn", ["--augment", "2", "--augment-replace", "neighbours"]),
-    ("bilstm", ["--gamma", "1", "--feature-level", "token", "--token-dim", "8", "--freeze-embed"]),
-    ("bilstm", ["--embed-adapter", "16", "--augment", "1"]),
-    ("transformer", ["--layers", "0,1", "--alpha", "0", "--beta", "1"]),
+    ("bilstm", ["--gamma", "1", "--feature-level", "token", "--token-dim", "8"]),
+    ("bilstm", ["--embed-mode", "adapter", "--adapter-width", "16", "--augment", "1", "--prune-vocab"]),
+    ("transformer", ["--layers", "0,1", "--alpha", "0", "--beta", "1", "--prune-vocab"]),
     ("transformer", ["--layers", "0", "--gamma", "0.5", "--feature-level", "token", "--feature-loss", "cosine_target"]),
 ])
 def test_distil_cli_writes_a_loadable_evaluated_artifact(tmp_path, tiny_data, tiny_bert, student, extra):
@@ -59,9 +60,10 @@ def test_distil_cli_writes_a_loadable_evaluated_artifact(tmp_path, tiny_data, ti
               "--batch-size", "8", "--embed-dim", "16", "--hidden", "16", *extra])
     assert rc == 0
     config = json.loads((out / "config.json").read_text())
-    assert config["architecture"] == student and config["vocab_pruned"] and config["teacher"] == str(tiny_bert)
+    pruned = "--prune-vocab" in extra
+    assert config["architecture"] == student and config["vocab_pruned"] == pruned and config["teacher"] == str(tiny_bert)
     summary = json.loads((out / "distill_summary.json").read_text())
-    assert summary["transfer_rows"] == 2 and summary["vocab_kept"] < 30522
+    assert summary["transfer_rows"] == 2 and (summary["vocab_kept"] < 30522) == pruned
     copies = int(extra[extra.index("--augment") + 1]) if "--augment" in extra else DistillArgs.augment
     assert (summary["augmented_rows"] > 0) == (copies > 0)
     metrics = json.loads((out / "metrics.json").read_text())
@@ -70,8 +72,8 @@ def test_distil_cli_writes_a_loadable_evaluated_artifact(tmp_path, tiny_data, ti
     card = (out / "MODEL_CARD.md").read_text()
     assert config["version"] in card and "Intended use and limits" in card
     recipe = card[card.index("## Recipe"):]
-    how = ("), frozen" if "--freeze-embed" in extra else "), its frozen start plus one learned MLP"
-           if "--embed-adapter" in extra else "), trained")
+    mode = extra[extra.index("--embed-mode") + 1] if "--embed-mode" in extra else DistillArgs.embed_mode
+    how = {"frozen": "), frozen", "adapter": "), its frozen start plus one learned MLP", "trained": "), trained"}[mode]
     assert student == "transformer" or how in recipe
     assert ("every word piece's hidden state" in recipe) == ("token" in extra)
     p = Predictor.load(out)
@@ -175,21 +177,25 @@ def test_teacher_token_states_keep_every_piece_in_order_and_its_geometry(tiny_be
     assert batch[0, len(ids[2]):].abs().sum() == 0  # zero past a text's end
 
 
-def test_frozen_embedding_stays_at_its_teacher_start(tmp_path, tiny_data, tiny_bert):
+@pytest.mark.parametrize("mode", ["frozen", "trained"])
+def test_frozen_embedding_stays_at_its_teacher_start(tmp_path, tiny_data, tiny_bert, mode):
     from models.artifact import load_student
     from training.distill import _pca_init, distil
     from training.hf import load_classifier
 
     frame, _ = load_labelled([tiny_data])
     args = DistillArgs(teacher=str(tiny_bert), epochs=1, batch_size=8, embed_dim=16, hidden=8, augment=0,
-                       freeze_embed=True, gamma=0.5, feature_level="token", token_dim=8)
+                       embed_mode=mode, prune_vocab=True, gamma=0.5, feature_level="token", token_dim=8)
     distil(args, frame, frame.iloc[:6], ["Stocks rally on rate cut hopes"], tmp_path / "s")
     student, _, id_map = load_student(tmp_path / "s")
     teacher, tok, _ = load_classifier(tiny_bert)
     _, rows = np.unique(id_map, return_index=True)  # the teacher id each student row came from
     rows[id_map[tok.unk_token_id]] = tok.unk_token_id  # (all unkept ids share [UNK]'s row)
     start = _pca_init(teacher.get_input_embeddings().weight.detach()[torch.as_tensor(rows)], 16)
-    torch.testing.assert_close(student.embed.weight, start)
+    if mode == "frozen":
+        torch.testing.assert_close(student.embed.weight, start)
+    else:  # the same start, trained: the rows the texts use have moved
+        assert not torch.allclose(student.embed.weight, start)
     assert "token_dim" in json.loads((tmp_path / "s" / "config.json").read_text())["distillation"]
 
 
