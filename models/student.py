@@ -2,8 +2,9 @@
 
 Every student maps (input_ids, attention_mask) to (logits, features), where ``features`` is the pooled
 representation that feature distillation matches to the teacher's; students with one state per word piece
-(``token_dim`` set) also return those states on request, for token-level feature distillation. Each architecture has a frozen config
-dataclass; the artifact stores its fields so the model can be rebuilt without any training code.
+(``token_dim`` set) also return those states on request, for token-level feature distillation. Each
+architecture has a frozen config dataclass; the artifact stores its fields so the model can be rebuilt
+without any training code.
 Imports only torch (and transformers for the transformer student).
 """
 from __future__ import annotations
