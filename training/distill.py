@@ -162,6 +162,7 @@ def make_student(args: DistillArgs, teacher, vocab_rows: np.ndarray, num_labels:
         return student
     with torch.no_grad():
         student.embed.weight.copy_(start)
+    student.embed.weight.requires_grad_(args.embed_mode != "frozen")
     return student
 
 
@@ -172,38 +173,39 @@ def _cache_key(*parts) -> str:
     return h.hexdigest()[:16]
 
 
+def _cached(cache_dir: Path | None, prefix: str, key_parts: tuple, compute, fields: tuple[str, ...],
+            required: tuple[str, ...]) -> dict:
+    """``compute()``'s arrays (a tuple in the order of ``fields``) by name, kept in ``cache_dir`` as
+    ``prefix-<key>.npz`` between runs; a cached file serves when it holds the ``required`` fields."""
+    path = None if cache_dir is None else Path(cache_dir) / f"{prefix}-{_cache_key(*key_parts)}.npz"
+    if path is not None and path.is_file():
+        z = np.load(path)
+        if all(f in z for f in required):
+            return {f: z[f] for f in fields if f in z}
+    out = dict(zip(fields, compute()))
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, **{k: v for k, v in out.items() if v is not None})
+    return out
+
+
 def teacher_targets(teacher, tok, order, id_lists, name: str, args: DistillArgs, cache_dir: Path | None,
                     want_feats: bool):
     """Teacher ``name``'s logits (and pooled hidden states) for every text, cached on disk between runs."""
-    path = None
-    if cache_dir is not None:
-        path = Path(cache_dir) / f"teacher-{_cache_key(name, id_lists, order)}.npz"
-        if path.is_file():
-            z = np.load(path)
-            if not want_feats or "feats" in z:
-                return z["logits"], z["feats"] if "feats" in z else None
-    logits, feats = teacher_outputs(teacher, id_lists, tok.pad_token_id, order, 64, args.device, features=True,
-                                    progress="teacher labels")
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, logits=logits, feats=feats)
-    return logits, feats
+    z = _cached(cache_dir, "teacher", (name, id_lists, order),
+                lambda: teacher_outputs(teacher, id_lists, tok.pad_token_id, order, 64, args.device, features=True,
+                                        progress="teacher labels"),
+                ("logits", "feats"), ("logits", "feats") if want_feats else ("logits",))
+    return z["logits"], z.get("feats")
 
 
 def token_targets(teacher, tok, id_lists, name: str, args: DistillArgs, cache_dir: Path | None):
     """Teacher ``name``'s per-piece states for every text (training.hf.teacher_token_states), cached on disk."""
-    path = None
-    if cache_dir is not None:
-        path = Path(cache_dir) / f"tokens-{_cache_key(name, id_lists, args.token_dim)}.npz"
-        if path.is_file():
-            z = np.load(path)
-            return z["states"], z["offsets"]
-    states, offsets = teacher_token_states(teacher, id_lists, tok.pad_token_id, args.token_dim, 64, args.device,
-                                           progress="teacher token states")
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, states=states, offsets=offsets)
-    return states, offsets
+    z = _cached(cache_dir, "tokens", (name, id_lists, args.token_dim),
+                lambda: teacher_token_states(teacher, id_lists, tok.pad_token_id, args.token_dim, 64, args.device,
+                                             progress="teacher token states"),
+                ("states", "offsets"), ("states", "offsets"))
+    return z["states"], z["offsets"]
 
 
 def _gather_tokens(states: np.ndarray, offsets: np.ndarray, idx, width: int) -> torch.Tensor:
@@ -277,8 +279,6 @@ def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, 
         proj = FeatureProjection(student.feature_dim, t_feats.shape[1] if t_feats is not None else student.feature_dim)
     proj.to(args.device)
     mapped = lambda ids_: torch.as_tensor(id_map)[ids_]
-    if args.embed_mode == "frozen" and args.student != "transformer":
-        student.embed.weight.requires_grad_(False)
     params = [p for p in student.parameters() if p.requires_grad] + list(proj.parameters())
     lr = args.lr if args.student != "transformer" else min(args.lr, 1e-4)
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)

@@ -2,8 +2,8 @@
 
 A free embedding table learns only the rows its training texts use: those drift, and a word that only the
 test set shows keeps its start value, in a space the student no longer reads. Freezing the table
-(``DistillArgs.embed_mode`` "frozen", the default) fixes that at the cost of never adapting it. ``AdaptedEmbedding`` adapts every
-row the same way instead: row = frozen start + MLP(teacher's full-width embedding of the piece), so what it
+(``DistillArgs.embed_mode`` "frozen", the default) fixes that at the cost of never adapting it.
+``AdaptedEmbedding`` adapts every row the same way instead: row = frozen start + MLP(teacher's full-width embedding of the piece), so what it
 learns on seen words carries over to every piece of the vocabulary. The MLP depends on the piece alone, so
 ``materialise`` folds it into a plain ``nn.Embedding`` for the artifact: serving costs the same as any table.
 """

@@ -204,3 +204,21 @@ def test_token_level_features_need_a_student_with_a_state_per_piece():
         DistillArgs(teacher="t", student="cnn", feature_level="token")
     with pytest.raises(TrainingError, match="feature_level='words'"):
         DistillArgs(teacher="t", feature_level="words")
+
+
+def test_teacher_outputs_are_cached_and_read_back_without_the_teacher(tmp_path, tiny_bert):
+    from training.distill import teacher_targets, token_targets
+    from training.hf import load_classifier
+
+    model, tok, order = load_classifier(tiny_bert)
+    ids = tok(["Profit rose sharply", "Shares plunge"])["input_ids"]
+    args = DistillArgs(teacher=str(tiny_bert), token_dim=8)
+    logits, feats = teacher_targets(model, tok, order, ids, "t", args, tmp_path, want_feats=True)
+    states, offsets = token_targets(model, tok, ids, "t", args, tmp_path)
+    assert len(list(tmp_path.glob("teacher-*.npz"))) == 1 and len(list(tmp_path.glob("tokens-*.npz"))) == 1
+    again = teacher_targets(None, tok, order, ids, "t", args, tmp_path, want_feats=True)  # no teacher: from disk
+    np.testing.assert_array_equal(again[0], logits)
+    np.testing.assert_array_equal(again[1], feats)
+    np.testing.assert_array_equal(token_targets(None, tok, ids, "t", args, tmp_path)[0], states)
+    with pytest.raises(AttributeError):  # other texts are another key: computed, and None is no teacher
+        teacher_targets(None, tok, order, ids[:1], "t", args, tmp_path, want_feats=False)
