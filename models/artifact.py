@@ -38,11 +38,22 @@ def _content_hash(config: dict, weights: Path, tokenizer: Path) -> str:
 
 
 def save_student(out: str | Path, model: torch.nn.Module, arch: str, tokenizer_file: str | Path, max_length: int,
-                 labels=LABELS, id_map: np.ndarray | None = None, extra: dict | None = None) -> str:
-    """Write an artifact directory and return its version."""
+                 labels=LABELS, id_map: np.ndarray | None = None, extra: dict | None = None,
+                 half: tuple[str, ...] = ()) -> str:
+    """Write an artifact directory and return its version. Tensors named in ``half`` are stored as float16 (half
+    the bytes) and must be exactly representable in it, like a frozen table rounded when it was made, so the
+    loaded model scores as the saved one did; loading casts them back to the model's float32."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    for key in half:
+        if key not in tensors:
+            raise ModelError(f"half={half!r}: expected names of the model's tensors, got {key!r} (not in its state)")
+        stored = tensors[key].half()
+        if not torch.equal(stored.float(), tensors[key].float()):
+            raise ModelError(f"{key} is not exactly representable in float16 (expected a tensor rounded to float16 "
+                             "when it was made, e.g. a frozen embedding); storing it so would change predictions")
+        tensors[key] = stored
     if id_map is not None:
         tensors[ID_MAP_KEY] = torch.as_tensor(id_map, dtype=torch.int32)
     save_file(tensors, str(out / "model.safetensors"))
@@ -87,7 +98,7 @@ def load_student(path: str | Path) -> tuple[torch.nn.Module, dict, np.ndarray | 
     id_map = tensors.pop(ID_MAP_KEY, None)
     model = build_student(config["architecture"], config["args"])
     try:
-        model.load_state_dict(tensors)
+        model.load_state_dict(tensors)  # copies into the model's float32 parameters (float16-stored ones too)
     except RuntimeError as exc:
         raise ModelError(f"weights in {weights} do not fit architecture {config['architecture']!r}: {exc}") from exc
     model.eval()

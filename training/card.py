@@ -27,12 +27,17 @@ def _embedding(args: dict, train: dict) -> str:
     start = {"input": "the teacher's input embeddings", "static": "the teacher's output for each piece alone"}.get(
         args.get("embed_init", "input"), args.get("embed_init"))
     mode = args.get("embed_mode", "trained")
-    how = ("frozen" if mode == "frozen" else
+    how = ("frozen (stored as float16)" if mode == "frozen" else
            f"its frozen start plus one learned MLP (width {args.get('adapter_width')}) of the teacher's embedding, the "
            "same for every piece" if mode == "adapter" else "trained")
     vocab = (f"vocabulary pruned to {train['vocab_kept']} word pieces" if args.get("prune_vocab", True) else
              f"the teacher's whole vocabulary ({train['vocab_kept']} word pieces)")
     return f"{vocab}; embedding from {start} (principal directions), {how}"
+
+
+def _weights(args: dict) -> str:
+    ema = args.get("ema", 0.0)
+    return f"weights: exponential moving average (decay {ema} per step) of the trained ones; " if ema else ""
 
 
 def write_model_card(model_dir: Path, metrics: dict) -> None:
@@ -84,7 +89,7 @@ Loss = {args['alpha']} * CE(hard labels) + {args['beta']} * T^2 * KL(teacher_T |
 Labelled rows: {train['labelled_rows']}; teacher-labelled only: {train['transfer_rows']} transfer texts and
 {train.get('augmented_rows', 0)} perturbed copies of labelled texts.
 {args['epochs']} epochs max, lr {args['lr']}, batch {args['batch_size']}, max length {config['max_length']} word pieces,
-{_embedding(args, train)}; early stopping on validation macro-F1
+{_embedding(args, train)}; {_weights(args)}early stopping on validation macro-F1
 (best {metrics['validation']['val_macro_f1']:.4f} at epoch {metrics['validation']['epoch']:.2f}).
 Training took {train['train_seconds']} s. Full arguments: `config.json` -> `distillation`.
 

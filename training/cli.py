@@ -119,6 +119,9 @@ def distill(argv: list[str]) -> int:
     p.add_argument("--prune-vocab", action="store_true",
                    help="keep only the word pieces the training texts use (a smaller artifact; other pieces read as "
                         "[UNK])")
+    p.add_argument("--ema", type=float, default=d.ema,
+                   help="validate and keep an exponential moving average of the student's weights with this decay "
+                        f"per step (e.g. 0.999); 0 keeps the raw weights; default {d.ema}")
     p.add_argument("--cache-dir", type=Path, default=None, help="reuse teacher outputs between runs")
     p.add_argument("--no-evaluate", action="store_true", help="skip the held-out evaluation and model card")
     p.add_argument("--split-dir", type=Path, default=None,
@@ -132,7 +135,7 @@ def distill(argv: list[str]) -> int:
                        hidden=a.hidden, layers=tuple(int(x) for x in a.layers.split(",")),
                        prune_vocab=a.prune_vocab, transfer_limit=a.transfer_limit if a.unlabeled else 0,
                        augment=a.augment, augment_replace=a.augment_replace, embed_init=a.embed_init,
-                       embed_mode=a.embed_mode, adapter_width=a.adapter_width,
+                       embed_mode=a.embed_mode, adapter_width=a.adapter_width, ema=a.ema,
                        seed=_train_seed(a), device=_device(a.device))
     split_dir = a.split_dir or (Path(args.teacher) / "split" if Path(args.teacher).is_dir() else Path("runs/split"))
     train, val, test = load_split(a, split_dir)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from models.artifact import save_student
@@ -66,6 +67,8 @@ class DistillArgs:
                                 # read; "trained" trains the table; "adapter" learns one function for every row
                                 # (frozen start + MLP over the teacher's full-width embedding, training.embedding)
     adapter_width: int = 256
+    ema: float = 0.0            # > 0: validate and keep an exponential moving average of the student's weights
+                                # (decay per step, e.g. 0.999; torch.optim.swa_utils); 0: the raw weights
     evals_per_epoch: int = 2
     patience: int = 4
     seed: int = 13
@@ -95,6 +98,8 @@ class DistillArgs:
             problems.append(f"embed_mode={self.embed_mode!r} (expected one of {EMBED_MODES})")
         if self.adapter_width < 1:
             problems.append(f"adapter_width={self.adapter_width} (expected >= 1)")
+        if not 0.0 <= self.ema < 1.0:
+            problems.append(f"ema={self.ema} (expected a decay in [0, 1), 0 for off)")
         if self.token_dim < 1:
             problems.append(f"token_dim={self.token_dim} (expected >= 1)")
         if self.feature_loss not in FEATURE_LOSSES:
@@ -160,10 +165,17 @@ def make_student(args: DistillArgs, teacher, vocab_rows: np.ndarray, num_labels:
     if args.embed_mode == "adapter":
         student.embed = AdaptedEmbedding(start, emb, args.adapter_width)
         return student
+    if args.embed_mode == "frozen":  # rounded now, so it is stored in float16 without changing a prediction
+        start = start.half().float()
     with torch.no_grad():
         student.embed.weight.copy_(start)
     student.embed.weight.requires_grad_(args.embed_mode != "frozen")
     return student
+
+
+def half_tensors(args: DistillArgs) -> tuple[str, ...]:
+    """What the artifact stores in float16: the frozen table, already rounded to it in ``make_student``."""
+    return ("embed.weight",) if args.embed_mode == "frozen" and args.student != "transformer" else ()
 
 
 def _cache_key(*parts) -> str:
@@ -287,6 +299,9 @@ def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, 
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total, pct_start=0.1, anneal_strategy="linear")
     y_va = label_ids(val["label"])
     log = TrainLog(out / "train_log.csv")
+    # The averaged copy is what validation sees and what is saved; the raw weights keep training.
+    ema = AveragedModel(student, multi_avg_fn=get_ema_multi_avg_fn(args.ema), use_buffers=True) if args.ema else None
+    scored = (lambda: ema.module) if ema is not None else (lambda: student)
     best, best_state, stale, step, run, t0 = {"val_macro_f1": -1.0}, None, 0, 0, {}, time.time()
     eval_every = max(1, steps_per_epoch // args.evals_per_epoch)
     bar = tqdm(total=total, desc=f"distil {args.student}", mininterval=10)
@@ -310,6 +325,8 @@ def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, 
             torch.nn.utils.clip_grad_norm_(params, 5.0)
             opt.step()
             sched.step()
+            if ema is not None:
+                ema.update_parameters(student)
             step += 1
             bar.update()
             for k, v in {"loss": loss.item(), **parts}.items():
@@ -317,12 +334,12 @@ def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, 
             if step % 50 == 0:
                 log.log(step=step, epoch=step / steps_per_epoch, **run)
             if step % eval_every == 0 or step == total:
-                f1 = macro_f1(y_va, _student_logits(student, x_va, id_map, tok.pad_token_id or 0, args.device).argmax(1))
+                f1 = macro_f1(y_va, _student_logits(scored(), x_va, id_map, tok.pad_token_id or 0, args.device).argmax(1))
                 log.log(step=step, epoch=step / steps_per_epoch, val_macro_f1=f1, elapsed_s=time.time() - t0)
                 bar.set_postfix(val_f1=f"{f1:.4f}")
                 if f1 > best["val_macro_f1"]:
                     best, best_state, stale = {"val_macro_f1": f1, "step": step, "epoch": step / steps_per_epoch}, \
-                        copy.deepcopy(student.state_dict()), 0
+                        copy.deepcopy(scored().state_dict()), 0
                 else:
                     stale += 1
             if step >= total or stale >= args.patience:
@@ -339,7 +356,7 @@ def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, 
                "vocab_kept": len(rows),
                "train_seconds": round(time.time() - t0, 1)}
     version = save_student(out, student.cpu(), args.student, tok_file, args.max_length,
-                           id_map=id_map if args.prune_vocab else None,
+                           id_map=id_map if args.prune_vocab else None, half=half_tensors(args),
                            extra={"teacher": str(args.teacher), "ensemble": list(args.ensemble),
                                   "distillation": summary["args"]})
     summary["version"] = version

@@ -40,6 +40,36 @@ def test_version_changes_with_weights(tmp_path):
     assert v1 != v2 and v1 == v1_again
 
 
+def test_a_float16_stored_table_loads_exactly_and_a_lossy_one_is_refused(tmp_path):
+    import torch
+    from safetensors import safe_open
+
+    from models.artifact import load_student, save_student
+    from models.pretrained import minilm_path
+    from models.student import BiLSTMConfig, BiLSTMStudent
+
+    torch.manual_seed(0)
+    model = BiLSTMStudent(BiLSTMConfig(embed_dim=8, hidden=8, dropout=0.0)).eval()
+    tok = minilm_path() / "tokenizer.json"
+    with pytest.raises(ModelError, match="embed.weight is not exactly representable in float16"):
+        save_student(tmp_path / "lossy", model, "bilstm", tok, 64, half=("embed.weight",))
+    with pytest.raises(ModelError, match="got 'embedding'"):
+        save_student(tmp_path / "lossy", model, "bilstm", tok, 64, half=("embedding",))
+    with torch.no_grad():
+        model.embed.weight.copy_(model.embed.weight.half().float())
+    save_student(tmp_path / "full", model, "bilstm", tok, 64)
+    save_student(tmp_path / "half", model, "bilstm", tok, 64, half=("embed.weight",))
+    with safe_open(str(tmp_path / "half" / "model.safetensors"), "pt") as f:
+        assert f.get_tensor("embed.weight").dtype == torch.float16 and f.get_tensor("head.weight").dtype == torch.float32
+    loaded, _, _ = load_student(tmp_path / "half")
+    assert loaded.embed.weight.dtype == torch.float32
+    torch.testing.assert_close(loaded.embed.weight, model.embed.weight, rtol=0, atol=0)
+    size = lambda d: (tmp_path / d / "model.safetensors").stat().st_size
+    assert size("half") < size("full") - 30522 * 8 * 2 + 1000
+    np.testing.assert_array_equal(Predictor.load(tmp_path / "half").predict_proba(TEXTS),
+                                  Predictor.load(tmp_path / "full").predict_proba(TEXTS))
+
+
 def test_scores_are_signed_probability_differences(artifact):
     scores = Predictor.load(artifact).predict(TEXTS)
     assert len(scores) == 3 and all(isinstance(s, Score) for s in scores)

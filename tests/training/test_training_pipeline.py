@@ -192,8 +192,11 @@ def test_frozen_embedding_stays_at_its_teacher_start(tmp_path, tiny_data, tiny_b
     _, rows = np.unique(id_map, return_index=True)  # the teacher id each student row came from
     rows[id_map[tok.unk_token_id]] = tok.unk_token_id  # (all unkept ids share [UNK]'s row)
     start = _pca_init(teacher.get_input_embeddings().weight.detach()[torch.as_tensor(rows)], 16)
-    if mode == "frozen":
-        torch.testing.assert_close(student.embed.weight, start)
+    if mode == "frozen":  # rounded to float16 once at the start, and stored so
+        torch.testing.assert_close(student.embed.weight, start.half().float(), rtol=0, atol=0)
+        from safetensors import safe_open
+        with safe_open(str(tmp_path / "s" / "model.safetensors"), "pt") as f:
+            assert f.get_tensor("embed.weight").dtype == torch.float16
     else:  # the same start, trained: the rows the texts use have moved
         assert not torch.allclose(student.embed.weight, start)
     assert "token_dim" in json.loads((tmp_path / "s" / "config.json").read_text())["distillation"]
@@ -222,3 +225,26 @@ def test_teacher_outputs_are_cached_and_read_back_without_the_teacher(tmp_path, 
     np.testing.assert_array_equal(token_targets(None, tok, ids, "t", args, tmp_path)[0], states)
     with pytest.raises(AttributeError):  # other texts are another key: computed, and None is no teacher
         teacher_targets(None, tok, order, ids[:1], "t", args, tmp_path, want_feats=False)
+
+
+def test_ema_weights_are_what_is_validated_and_saved(tmp_path, tiny_data, tiny_bert):
+    """Decay ~0 saves the raw weights (so the average reads training, never changes it), a real decay saves other
+    (averaged) ones, and the card says so."""
+    from models.artifact import load_student
+    from training.card import _weights
+    from training.distill import distil
+
+    frame, _ = load_labelled([tiny_data])
+    saved = {}
+    for name, ema in (("raw", 0.0), ("tiny", 1e-9), ("ema", 0.9)):
+        args = DistillArgs(teacher=str(tiny_bert), epochs=2, batch_size=8, embed_dim=16, hidden=8, augment=0,
+                           ema=ema, evals_per_epoch=1, patience=10)
+        distil(args, frame, frame.iloc[:6], [], tmp_path / name)
+        saved[name] = load_student(tmp_path / name)[0].state_dict()
+    lstm = [k for k in saved["raw"] if "lstm" in k]
+    for k in lstm:
+        torch.testing.assert_close(saved["tiny"][k], saved["raw"][k], rtol=1e-5, atol=1e-6)
+    assert any(not torch.allclose(saved["ema"][k], saved["raw"][k]) for k in lstm)
+    assert "moving average (decay 0.9" in _weights({"ema": 0.9}) and _weights({}) == ""
+    with pytest.raises(TrainingError, match=r"ema=1.0 \(expected a decay in \[0, 1\)"):
+        DistillArgs(teacher="t", ema=1.0)
