@@ -113,8 +113,8 @@ class DistillArgs:
 def _pca_init(weight: torch.Tensor, dim: int) -> torch.Tensor:
     """Project the teacher's word embeddings onto their top principal directions (rows keep their geometry)."""
     w = weight.float() - weight.float().mean(0, keepdim=True)
-    if dim >= w.shape[1]:
-        return w
+    if dim >= w.shape[1]:  # the full width: the centred table itself, scaled like a projection
+        return w * (0.5 / w.std())
     _, _, v = torch.linalg.svd(w[: min(len(w), 20000)], full_matrices=False)
     out = w @ v[:dim].T
     return out * (0.5 / out.std())

@@ -33,3 +33,20 @@ def test_embedding_modes_are_checked():
         DistillArgs(teacher="t", embed_mode="free")
     with pytest.raises(TrainingError, match="adapter_width=0"):
         DistillArgs(teacher="t", embed_mode="adapter", adapter_width=0)
+
+
+@pytest.mark.parametrize("dim", [4, 24, 32])
+def test_pca_start_keeps_the_rows_geometry_at_any_width(dim):
+    from training.distill import _pca_init
+
+    torch.manual_seed(0)
+    # four strong directions and twenty weak ones, off the origin
+    w = torch.randn(200, 24) @ torch.diag(torch.tensor([3.0] * 4 + [0.05] * 20)) + 3.0
+    start = _pca_init(w, dim)
+    assert start.shape == (200, min(dim, 24)) and abs(start.std().item() - 0.5) < 1e-4
+    dist = lambda x: torch.cdist(x, x, compute_mode="donot_use_mm_for_euclid_dist").flatten()
+    near, far = dist(start), dist(w)
+    if dim >= 24:  # the full width keeps every distance, up to one scale
+        torch.testing.assert_close(near, far * (near.max() / far.max()), atol=1e-4, rtol=1e-4)
+    else:  # the top directions keep the distances' order
+        assert torch.corrcoef(torch.stack([near, far]))[0, 1] > 0.99
