@@ -37,12 +37,23 @@ bench: install
 demo: install
 	$(BIN)/finsentry demo
 
-# Rebuild the default student from ../shared/data (see README for timings).
+# Rebuild the default student from ../shared/data (see README for timings). The two teachers train side by side,
+# one thread each (the same work in less wall time on 2 cores than one after the other with two threads).
 LABELLED = $(SHARED)/fpb_train.csv $(SHARED)/fin_tweets.csv $(SHARED)/tfns_train.csv
+TEACHER_THREADS ?= 1
+
+# A teacher is done when its summary is written (the last file fine-tuning writes); delete runs/ to retrain.
+$(RUNS)/teacher/teacher_summary.json: | install
+	OMP_NUM_THREADS=$(TEACHER_THREADS) $(BIN)/finsentry train-teacher --data $(LABELLED) --out $(RUNS)/teacher
+
+$(RUNS)/teacher2/teacher_summary.json: | install
+	OMP_NUM_THREADS=$(TEACHER_THREADS) $(BIN)/finsentry train-teacher --data $(LABELLED) --out $(RUNS)/teacher2 \
+	    --train-seed 29
+
+TEACHERS = $(RUNS)/teacher/teacher_summary.json $(RUNS)/teacher2/teacher_summary.json
 
 default-model: install
-	$(BIN)/finsentry train-teacher --data $(LABELLED) --out $(RUNS)/teacher
-	$(BIN)/finsentry train-teacher --data $(LABELLED) --out $(RUNS)/teacher2 --train-seed 29
+	$(MAKE) -j2 $(TEACHERS)
 	$(BIN)/finsentry distill --teacher $(RUNS)/teacher $(RUNS)/teacher2 --data $(LABELLED) \
 	    --unlabeled $(SHARED)/news_stream.csv --unlabeled-text-col headline --student bilstm \
 	    --out models/default --cache-dir $(RUNS)/cache

@@ -32,7 +32,14 @@ def _embedding(args: dict, train: dict) -> str:
            "same for every piece" if mode == "adapter" else "trained")
     vocab = (f"vocabulary pruned to {train['vocab_kept']} word pieces" if args.get("prune_vocab", True) else
              f"the teacher's whole vocabulary ({train['vocab_kept']} word pieces)")
-    return f"{vocab}; embedding from {start} (principal directions), {how}"
+    return f"{vocab}; embedding from {start} ({args.get('embed_dim')} wide: its top principal directions, or the " \
+           f"whole table centred when the teacher's is as wide), {how}"
+
+
+def _soft_term(args: dict) -> str:
+    if args.get("kd_loss", "kl") == "mse":
+        return "squared distance of the centred logits (student to teacher)"
+    return f"T^2 * KL(teacher_T || student_T) (T = {args['temperature']})"
 
 
 def _weights(args: dict) -> str:
@@ -84,7 +91,7 @@ Because Financial PhraseBank is CC BY-NC-SA 3.0, a model trained on it inherits 
 on data you may use commercially before commercial use.
 
 ## Recipe
-Loss = {args['alpha']} * CE(hard labels) + {args['beta']} * T^2 * KL(teacher_T || student_T) (T = {args['temperature']})
+Loss = {args['alpha']} * CE(hard labels) + {args['beta']} * {_soft_term(args)}
 + {args['gamma']} * {args['feature_loss']} feature loss on {_feature_target(args)} (learned projection).
 Labelled rows: {train['labelled_rows']}; teacher-labelled only: {train['transfer_rows']} transfer texts and
 {train.get('augmented_rows', 0)} perturbed copies of labelled texts.

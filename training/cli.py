@@ -101,6 +101,9 @@ def distill(argv: list[str]) -> int:
     p.add_argument("--out", required=True, type=Path)
     for name in ("alpha", "beta", "gamma", "temperature", "cos_target", "epochs", "lr"):
         p.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(d, name))
+    p.add_argument("--kd-loss", default=d.kd_loss, choices=["kl", "mse"],
+                   help="soft term: kl (T^2 KL of softened probabilities) or mse (squared distance of the centred "
+                        f"logits, T unused); default {d.kd_loss}")
     p.add_argument("--feature-loss", default=d.feature_loss, help="mse | cosine | cosine_target")
     p.add_argument("--feature-level", default=d.feature_level, choices=["pooled", "token"],
                    help="what the feature loss matches: the pooled state of a text, or the state of every word piece "
@@ -129,7 +132,7 @@ def distill(argv: list[str]) -> int:
                         "else runs/split); kept out of the artifact because it holds the data's text")
     a = p.parse_args(argv)
     args = DistillArgs(teacher=a.teacher[0], ensemble=tuple(a.teacher[1:]), teacher_label_map=a.teacher_label_map, student=a.student, alpha=a.alpha, beta=a.beta, gamma=a.gamma,
-                       temperature=a.temperature, feature_loss=a.feature_loss,
+                       temperature=a.temperature, kd_loss=a.kd_loss, feature_loss=a.feature_loss,
                        feature_level=a.feature_level, token_dim=a.token_dim, cos_target=a.cos_target, epochs=a.epochs,
                        lr=a.lr, batch_size=a.batch_size, max_length=a.max_length, embed_dim=a.embed_dim,
                        hidden=a.hidden, layers=tuple(int(x) for x in a.layers.split(",")),

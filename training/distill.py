@@ -25,7 +25,7 @@ from .data import parse_label_map
 from .embedding import AdaptedEmbedding
 from .errors import TrainingError
 from .hf import load_classifier, pad_batch, teacher_outputs, teacher_token_states
-from .losses import FEATURE_LOSSES, FeatureProjection, distillation_loss
+from .losses import FEATURE_LOSSES, KD_LOSSES, FeatureProjection, distillation_loss
 from .metrics import label_ids, macro_f1
 from .trainlog import TrainLog
 
@@ -42,7 +42,8 @@ class DistillArgs:
     ensemble: tuple[str, ...] = ()  # further teachers: targets are the mean of all teachers' logits
     student: str = "bilstm"
     alpha: float = 0.5          # hard-label cross-entropy
-    beta: float = 0.5           # T^2 * KL(teacher_T || student_T)
+    beta: float = 0.5           # the soft term: T^2 * KL(teacher_T || student_T), or logit matching (kd_loss)
+    kd_loss: str = "kl"         # "kl": softened probabilities; "mse": centred logits' squared distance (no T)
     gamma: float = 0.0          # feature loss
     temperature: float = 2.0
     feature_loss: str = "mse"
@@ -89,6 +90,8 @@ class DistillArgs:
             problems.append(f"temperature={self.temperature} (expected > 0)")
         if self.embed_init not in EMBED_INITS:
             problems.append(f"embed_init={self.embed_init!r} (expected one of {EMBED_INITS})")
+        if self.kd_loss not in KD_LOSSES:
+            problems.append(f"kd_loss={self.kd_loss!r} (expected one of {KD_LOSSES})")
         if self.feature_level not in FEATURE_LEVELS:
             problems.append(f"feature_level={self.feature_level!r} (expected one of {FEATURE_LEVELS})")
         elif self.feature_level == "token" and self.student == "cnn":
@@ -155,6 +158,9 @@ def make_student(args: DistillArgs, teacher, vocab_rows: np.ndarray, num_labels:
         for new, old in enumerate(args.layers):
             student.bert.encoder.layer[new].load_state_dict(src.encoder.layer[old].state_dict())
         return student
+    if args.embed_dim > emb.shape[1]:
+        raise TrainingError(f"embed_dim={args.embed_dim} is wider than the teacher's embedding ({emb.shape[1]}); "
+                            f"expected at most {emb.shape[1]} (the full width keeps the teacher's table itself)")
     cfg_cls = BiLSTMConfig if args.student == "bilstm" else CNNConfig
     extra = {"hidden": args.hidden} if args.student == "bilstm" else {}
     student = build_student(args.student, asdict(cfg_cls(vocab_size=len(vocab_rows), embed_dim=args.embed_dim,
@@ -319,7 +325,7 @@ def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, 
             loss, parts = distillation_loss(
                 logits, torch.as_tensor(t_logits[idx], device=args.device), torch.as_tensor(y_all[idx], device=args.device),
                 torch.as_tensor(y_all[idx] >= 0, device=args.device), feats, th, proj, args.alpha, args.beta, args.gamma,
-                args.temperature, args.feature_loss, args.cos_target, fmask)
+                args.temperature, args.feature_loss, args.cos_target, fmask, args.kd_loss)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 5.0)

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 FEATURE_LOSSES = ("mse", "cosine", "cosine_target")
+KD_LOSSES = ("kl", "mse")
 
 
 def kd_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -16,6 +17,17 @@ def kd_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperatur
     log_p_s = F.log_softmax(student_logits / t, dim=-1)
     log_p_t = F.log_softmax(teacher_logits / t, dim=-1)
     return (t * t) * F.kl_div(log_p_s, log_p_t, reduction="batchmean", log_target=True)
+
+
+def kd_logit_mse(student_logits: torch.Tensor, teacher_logits: torch.Tensor) -> torch.Tensor:
+    """Squared distance between the student's and the teacher's logits, each centred over the classes (so an
+    offset that softmax ignores costs nothing), summed over classes and averaged over the batch.
+
+    Logit matching is the limit of the T^2-scaled KL as T grows (Hinton et al., 2015) and the loss Tang et
+    al. (2019) used to distil BERT into a BiLSTM: it keeps the teacher's margins, which the softmax squashes."""
+    s = student_logits - student_logits.mean(-1, keepdim=True)
+    t = teacher_logits - teacher_logits.mean(-1, keepdim=True)
+    return ((s - t) ** 2).sum(-1).mean()
 
 
 class FeatureProjection(nn.Module):
@@ -53,11 +65,14 @@ def feature_loss(student_h: torch.Tensor, teacher_h: torch.Tensor, kind: str = "
 
 def distillation_loss(student_logits, teacher_logits, labels, has_label, student_h, teacher_h, projection,
                       alpha: float, beta: float, gamma: float, temperature: float, feature_kind: str = "mse",
-                      cos_target: float = 1.0, feature_mask: torch.Tensor | None = None
+                      cos_target: float = 1.0, feature_mask: torch.Tensor | None = None, kd: str = "kl"
                       ) -> tuple[torch.Tensor, dict[str, float]]:
-    """alpha * CE(hard labels, labelled rows only) + beta * T^2 KL + gamma * feature loss; parts for logging.
+    """alpha * CE(hard labels, labelled rows only) + beta * soft term + gamma * feature loss; parts for logging.
 
+    The soft term is T^2 KL (``kd="kl"``) or the centred logits' squared distance (``kd="mse"``, no T).
     ``feature_mask`` marks the real word pieces when the hidden states are per piece (token level)."""
+    if kd not in KD_LOSSES:
+        raise ValueError(f"unknown soft-target loss {kd!r}; expected one of {KD_LOSSES}")
     total = student_logits.new_zeros(())
     parts = {}
     if alpha > 0 and bool(has_label.any()):
@@ -65,9 +80,10 @@ def distillation_loss(student_logits, teacher_logits, labels, has_label, student
         total = total + alpha * ce
         parts["loss_ce"] = ce.item()
     if beta > 0:
-        kl = kd_kl(student_logits, teacher_logits, temperature)
-        total = total + beta * kl
-        parts["loss_kl"] = kl.item()
+        soft = kd_kl(student_logits, teacher_logits, temperature) if kd == "kl" else \
+            kd_logit_mse(student_logits, teacher_logits)
+        total = total + beta * soft
+        parts[f"loss_{kd}"] = soft.item()
     if gamma > 0:
         fl = feature_loss(projection(student_h), teacher_h, feature_kind, cos_target, feature_mask)
         total = total + gamma * fl

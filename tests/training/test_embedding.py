@@ -50,3 +50,22 @@ def test_pca_start_keeps_the_rows_geometry_at_any_width(dim):
         torch.testing.assert_close(near, far * (near.max() / far.max()), atol=1e-4, rtol=1e-4)
     else:  # the top directions keep the distances' order
         assert torch.corrcoef(torch.stack([near, far]))[0, 1] > 0.99
+
+
+def test_student_table_at_most_as_wide_as_the_teachers(tiny_bert):
+    import numpy as np
+
+    from training.distill import make_student
+    from training.hf import load_classifier
+
+    teacher, tok, _ = load_classifier(str(tiny_bert))
+    rows = np.arange(teacher.get_input_embeddings().weight.shape[0])
+    with pytest.raises(TrainingError, match=r"embed_dim=48 is wider than the teacher's embedding \(32\)"):
+        make_student(DistillArgs(teacher=str(tiny_bert), embed_dim=48), teacher, rows, 3, tok)
+    student = make_student(DistillArgs(teacher=str(tiny_bert), embed_dim=32), teacher, rows, 3, tok)
+    table, source = student.embed.weight.detach(), teacher.get_input_embeddings().weight.detach()
+    assert table.shape == source.shape and not student.embed.weight.requires_grad
+    # the full width is the teacher's own table, centred, scaled and rounded to float16 (stored so, losslessly)
+    torch.testing.assert_close(table / table.std(), (source - source.mean(0)) / (source - source.mean(0)).std(),
+                               atol=2e-3, rtol=2e-3)
+    torch.testing.assert_close(table.half().float(), table, atol=0, rtol=0)

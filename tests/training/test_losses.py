@@ -81,3 +81,33 @@ def test_token_level_feature_loss_ignores_padding_and_sums_cosine_targets_per_te
     assert feature_loss(s, t, "cosine_target", 0.5, mask).item() == pytest.approx(
         (sum(per_text) / 2).item(), rel=1e-6)
     assert feature_loss(s, s.clone(), "mse", mask=mask).item() == 0.0
+
+
+def test_logit_matching_ignores_a_shift_and_pulls_the_margins_to_the_teachers():
+    from training.losses import kd_logit_mse
+
+    t = torch.tensor([[4.0, 1.0, -2.0], [0.0, 0.5, 3.0]])
+    assert kd_logit_mse(t + torch.tensor([[7.0], [-3.0]]), t).item() == pytest.approx(0.0, abs=1e-6)
+    s = torch.zeros(2, 3, requires_grad=True)
+    loss = kd_logit_mse(s, t)
+    centred = t - t.mean(-1, keepdim=True)
+    assert loss.item() == pytest.approx((centred ** 2).sum(-1).mean().item())
+    loss.backward()
+    # descending the gradient moves each logit towards the teacher's centred one
+    assert torch.equal(torch.sign(-s.grad), torch.sign(centred))
+    # unlike KL at T=1, it still sees a margin the softmax has squashed: 10 vs 20 both give p ~ 1
+    big, bigger = torch.tensor([[10.0, 0.0, 0.0]]), torch.tensor([[20.0, 0.0, 0.0]])
+    assert kd_kl(big, bigger, 1.0).item() < 1e-3 < kd_logit_mse(big, bigger).item()
+
+
+def test_combined_loss_takes_the_soft_term_asked_for():
+    s, t = torch.randn(4, 3), torch.randn(4, 3)
+    labels, has = torch.full((4,), -1), torch.zeros(4, dtype=torch.bool)
+    from training.losses import kd_logit_mse
+
+    total, parts = distillation_loss(s, t, labels, has, None, None, None, 0.5, 0.5, 0.0, 2.0, kd="mse")
+    assert set(parts) == {"loss_mse"} and total.item() == pytest.approx(0.5 * kd_logit_mse(s, t).item())
+    _, parts = distillation_loss(s, t, labels, has, None, None, None, 0.5, 0.5, 0.0, 2.0)
+    assert set(parts) == {"loss_kl"} and parts["loss_kl"] == pytest.approx(kd_kl(s, t, 2.0).item())
+    with pytest.raises(ValueError, match="expected one of"):
+        distillation_loss(s, t, labels, has, None, None, None, 0.5, 0.5, 0.0, 2.0, kd="l1")

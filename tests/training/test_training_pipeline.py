@@ -248,3 +248,17 @@ def test_ema_weights_are_what_is_validated_and_saved(tmp_path, tiny_data, tiny_b
     assert "moving average (decay 0.9" in _weights({"ema": 0.9}) and _weights({}) == ""
     with pytest.raises(TrainingError, match=r"ema=1.0 \(expected a decay in \[0, 1\)"):
         DistillArgs(teacher="t", ema=1.0)
+
+
+def test_logit_matching_distils_and_the_card_names_it(tmp_path, tiny_data, tiny_bert):
+    from training.card import _soft_term
+    from training.distill import distil
+
+    with pytest.raises(TrainingError, match=r"kd_loss='l2' \(expected one of \('kl', 'mse'\)\)"):
+        DistillArgs(teacher="t", kd_loss="l2")
+    frame, _ = load_labelled([tiny_data])
+    args = DistillArgs(teacher=str(tiny_bert), kd_loss="mse", epochs=1, batch_size=8, embed_dim=16, hidden=8,
+                       augment=0, evals_per_epoch=1)
+    summary = distil(args, frame, frame.iloc[:6], [], tmp_path / "mse")
+    assert summary["args"]["kd_loss"] == "mse" and summary["best"]["val_macro_f1"] >= 0
+    assert "centred logits" in _soft_term(summary["args"]) and "T = 2.0" in _soft_term({"temperature": 2.0})
