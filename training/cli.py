@@ -98,6 +98,9 @@ def distill(argv: list[str]) -> int:
     p.add_argument("--augment-replace", default=d.augment_replace, choices=["corpus", "neighbours"],
                    help="what replaces a word in a perturbed copy: a random corpus word, or one of its nearest "
                         f"words in the teacher's embedding space (default {d.augment_replace})")
+    p.add_argument("--augment-seed", type=int, default=None,
+                   help="seed of the perturbed copies (default: the training seed); fix it to train another student "
+                        "seed on copies the teachers have already labelled (--cache-dir)")
     p.add_argument("--out", required=True, type=Path)
     for name in ("alpha", "beta", "gamma", "temperature", "cos_target", "epochs", "lr"):
         p.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(d, name))
@@ -137,7 +140,7 @@ def distill(argv: list[str]) -> int:
                        lr=a.lr, batch_size=a.batch_size, max_length=a.max_length, embed_dim=a.embed_dim,
                        hidden=a.hidden, layers=tuple(int(x) for x in a.layers.split(",")),
                        prune_vocab=a.prune_vocab, transfer_limit=a.transfer_limit if a.unlabeled else 0,
-                       augment=a.augment, augment_replace=a.augment_replace, embed_init=a.embed_init,
+                       augment=a.augment, augment_replace=a.augment_replace, augment_seed=a.augment_seed, embed_init=a.embed_init,
                        embed_mode=a.embed_mode, adapter_width=a.adapter_width, ema=a.ema,
                        seed=_train_seed(a), device=_device(a.device))
     split_dir = a.split_dir or (Path(args.teacher) / "split" if Path(args.teacher).is_dir() else Path("runs/split"))

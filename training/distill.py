@@ -62,6 +62,8 @@ class DistillArgs:
     transfer_limit: int = 100000  # the whole unlabelled stream (83k distinct texts) for the default model
     augment: int = 4            # teacher-labelled perturbed copies per labelled text (training.augment)
     augment_replace: str = "corpus"  # replaced words: random corpus words, or the teacher's "neighbours"
+    augment_seed: int | None = None  # seed of the perturbed copies (None: ``seed``); keep it to rerun a recipe
+                                     # with another student seed on the same, already labelled copies
     embed_init: str = "input"   # recurrent/CNN students: "input" (teacher's input embeddings) or "static"
     embed_mode: str = "frozen"  # recurrent/CNN students: "frozen" keeps the embedding at its teacher-derived start,
                                 # so words the training texts never show stay in the space the student learned to
@@ -271,7 +273,8 @@ def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, 
     if args.augment and args.augment_replace == "neighbours":
         words = [w for t in train["text"] for w in t.split()]
         neighbours = embedding_neighbours(words, tok.get_vocab(), teacher.get_input_embeddings().weight.detach().numpy())
-    copies = augment(list(train["text"]), aug_args, args.seed, exclude=list(val["text"]), neighbours=neighbours)
+    copies = augment(list(train["text"]), aug_args, args.seed if args.augment_seed is None else args.augment_seed,
+                     exclude=list(val["text"]), neighbours=neighbours)
     x_lab, x_tr, x_aug, x_va = (enc(t) if len(t) else [] for t in (train["text"], transfer, copies, val["text"]))
     x_all = x_lab + x_tr + x_aug
     y_all = np.concatenate([label_ids(train["label"]), np.full(len(x_tr) + len(x_aug), -1)])

@@ -262,3 +262,22 @@ def test_logit_matching_distils_and_the_card_names_it(tmp_path, tiny_data, tiny_
     summary = distil(args, frame, frame.iloc[:6], [], tmp_path / "mse")
     assert summary["args"]["kd_loss"] == "mse" and summary["best"]["val_macro_f1"] >= 0
     assert "centred logits" in _soft_term(summary["args"]) and "T = 2.0" in _soft_term({"temperature": 2.0})
+
+
+def test_augment_seed_keeps_the_labelled_copies_for_another_student_seed(tmp_path, tiny_data, tiny_bert):
+    from models.artifact import load_student
+    from training.distill import distil
+
+    frame, _ = load_labelled([tiny_data])
+    cache = tmp_path / "cache"
+    run = lambda name, **kw: distil(DistillArgs(teacher=str(tiny_bert), epochs=1, batch_size=8, embed_dim=16, hidden=8,
+                                                augment=2, evals_per_epoch=1, **kw), frame, frame.iloc[:6], [],
+                                    tmp_path / name, cache)
+    run("s13", seed=13)
+    files = set(cache.iterdir())
+    run("s29_same_copies", seed=29, augment_seed=13)
+    assert set(cache.iterdir()) == files  # the teacher's outputs for the copies were read back, none computed
+    run("s29", seed=29)
+    assert len(set(cache.iterdir()) - files) == 1  # other copies: one more block of teacher outputs
+    a, b = (load_student(tmp_path / n)[0].state_dict()["head.weight"] for n in ("s13", "s29_same_copies"))
+    assert not torch.equal(a, b)  # another student seed all the same
