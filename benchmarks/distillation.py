@@ -32,6 +32,7 @@ VARIANTS: dict[str, dict] = {
     "prob_stream":        {"augment": 0},
     "prob_augment":       {"transfer": False},
     "prob_stream_augment": {},
+    "prob_kl":            {"kd_loss": "kl"},  # the soft term as softened-probability KL instead of logit matching
     "pure_kd":            {"alpha": 0.0, "beta": 1.0},
     "feature":            {"alpha": 1.0, "beta": 0.0, "gamma": 0.5},
     "prob_feature":       {"gamma": 0.5},
