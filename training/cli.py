@@ -80,6 +80,7 @@ def train_teacher(argv: list[str]) -> int:
 def distill(argv: list[str]) -> int:
     from .data import load_unlabelled
     from .distill import DistillArgs, distil
+    from .losses import KD_LOSSES
 
     d = DistillArgs
     p = argparse.ArgumentParser(prog="finsentry distill", description="Distil a teacher into a small student.")
@@ -104,7 +105,7 @@ def distill(argv: list[str]) -> int:
     p.add_argument("--out", required=True, type=Path)
     for name in ("alpha", "beta", "gamma", "temperature", "cos_target", "epochs", "lr"):
         p.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(d, name))
-    p.add_argument("--kd-loss", default=d.kd_loss, choices=["kl", "mse"],
+    p.add_argument("--kd-loss", default=d.kd_loss, choices=KD_LOSSES,
                    help="soft term: kl (T^2 KL of softened probabilities) or mse (squared distance of the centred "
                         f"logits, T unused); default {d.kd_loss}")
     p.add_argument("--feature-loss", default=d.feature_loss, help="mse | cosine | cosine_target")
