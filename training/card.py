@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .metrics import format_difference
+
 DATA_NOTES = {
     "fpb_train": "Financial PhraseBank v1.0 (Malo et al., 2014), sentences from English financial news, "
                  "5-8 annotators per sentence. Licence CC BY-NC-SA 3.0 (non-commercial, attribution, share-alike).",
@@ -57,6 +59,18 @@ def write_model_card(model_dir: Path, metrics: dict) -> None:
         f"| {name} | {e['n']} | {e['accuracy']:.4f} | {e['macro_f1']:.4f} | {e['ece']:.3f} | "
         f"{e.get('teacher', {}).get('macro_f1', float('nan')):.4f} | {e.get('agreement_with_teacher', float('nan')):.3f} |"
         for name, e in held["datasets"].items())
+    compared = [k for k in ("teacher", *held.get("teachers", {})) if any(
+        k in e.get("macro_f1_diff", {}) for e in held["datasets"].values())]
+    diff_table = ""
+    if compared:
+        names = {"teacher": "the teacher" if len(compared) == 1 else "the ensemble"}
+        diff_rows = "\n".join(f"| {name} | " + " | ".join(
+            format_difference(e["macro_f1_diff"][k]) if k in e.get("macro_f1_diff", {}) else "" for k in compared) + " |"
+            for name, e in held["datasets"].items())
+        diff_table = ("\n\nStudent minus teacher, macro-F1, with a 95% paired bootstrap interval (the same texts resampled "
+                      "for both; an interval that contains 0 means this held-out set cannot tell them apart):\n\n"
+                      "| dataset | " + " | ".join(names.get(k, k) for k in compared) + " |\n|---|" + "---|" * len(compared)
+                      + "\n" + diff_rows)
     speed = held["speed"]
     speed_rows = "\n".join(f"| {name} | {s['texts_per_s_batch64']} | {s['latency_ms_batch1_p50']} |"
                            for name, s in speed.items() if isinstance(s, dict))
@@ -103,7 +117,7 @@ Training took {train['train_seconds']} s. Full arguments: `config.json` -> `dist
 ## Held-out quality
 | dataset | n | accuracy | macro-F1 | ECE | teacher macro-F1 | agreement with teacher |
 |---|---|---|---|---|---|---|
-{rows}{members_table}
+{rows}{members_table}{diff_table}
 
 ## Speed ({speed['threads']} CPU threads, tokenisation included, median of 3)
 | model | texts/s at batch 64 | batch-1 latency p50 (ms) |

@@ -13,7 +13,7 @@ from models import Predictor
 from models.labels import LABELS
 
 from .data import load_labelled
-from .metrics import classification_report, label_ids
+from .metrics import classification_report, format_difference, label_ids, macro_f1_difference
 from .speed import measure_speed
 
 
@@ -55,12 +55,15 @@ def evaluate(model: Predictor, datasets: dict, teacher: Predictor | None = None,
         y = label_ids(df["label"])
         probs = model.predict_proba(list(df["text"]))
         entry = classification_report(probs, y)
-        if teacher is not None:
-            t_probs = teacher.predict_proba(list(df["text"]))
-            entry["teacher"] = classification_report(t_probs, y)
-            entry["agreement_with_teacher"] = float((t_probs.argmax(1) == probs.argmax(1)).mean())
-        for label, other in (extra_models or {}).items():
-            entry[label] = classification_report(other.predict_proba(list(df["text"])), y)
+        others = {**({"teacher": teacher} if teacher is not None else {}), **(extra_models or {})}
+        if others:
+            entry["macro_f1_diff"] = {}  # this model minus each other one, with a paired bootstrap interval
+        for label, other in others.items():
+            o_probs = other.predict_proba(list(df["text"]))
+            entry[label] = classification_report(o_probs, y)
+            entry["macro_f1_diff"][label] = macro_f1_difference(y, probs.argmax(1), o_probs.argmax(1))
+            if label == "teacher":
+                entry["agreement_with_teacher"] = float((o_probs.argmax(1) == probs.argmax(1)).mean())
         result["datasets"][name] = entry
         if png_dir is not None:
             png_dir.mkdir(parents=True, exist_ok=True)
@@ -78,11 +81,14 @@ def evaluate(model: Predictor, datasets: dict, teacher: Predictor | None = None,
 
 def format_table(result: dict) -> str:
     lines = [f"model {result['model_version']}",
-             f"{'dataset':<22}{'n':>6}{'acc':>8}{'macro-F1':>10}{'ECE':>7}{'teacher F1':>12}{'agree':>7}"]
+             f"{'dataset':<22}{'n':>6}{'acc':>8}{'macro-F1':>10}{'ECE':>7}{'teacher F1':>12}{'agree':>7}"
+             f"  {'minus teacher, 95% CI':<24}"]
     for name, e in result["datasets"].items():
         t = e.get("teacher", {})
+        d = e.get("macro_f1_diff", {}).get("teacher")
         lines.append(f"{name:<22}{e['n']:>6}{e['accuracy']:>8.4f}{e['macro_f1']:>10.4f}{e['ece']:>7.3f}"
-                     f"{t.get('macro_f1', float('nan')):>12.4f}{e.get('agreement_with_teacher', float('nan')):>7.3f}")
+                     f"{t.get('macro_f1', float('nan')):>12.4f}{e.get('agreement_with_teacher', float('nan')):>7.3f}"
+                     + (f"  {format_difference(d)}" if d else ""))
     for name, s in result["speed"].items():
         if isinstance(s, dict):
             lines.append(f"speed {name:<10} {s['texts_per_s_batch64']:>9.1f} texts/s at batch 64, "

@@ -93,6 +93,10 @@ def test_evaluate_cli_json_shape(tmp_path, tiny_data, tiny_bert):
     assert entry["n"] == 45 and 0 <= entry["accuracy"] <= 1 and 0 <= entry["macro_f1"] <= 1
     assert set(entry["per_class"]) == {"negative", "neutral", "positive"} and len(entry["confusion"]) == 3
     assert 0 <= entry["agreement_with_teacher"] <= 1 and "ece" in entry and "int8" in entry
+    for other in ("teacher", "int8"):  # this model minus each other one, on the same texts
+        d = entry["macro_f1_diff"][other]
+        assert d["diff"] == pytest.approx(entry["macro_f1"] - entry[other]["macro_f1"])
+        assert d["ci"][0] <= d["diff"] <= d["ci"][1] and d["confidence"] == 0.95
     assert {"model", "teacher", "int8"} <= set(result["speed"]) and result["speed"]["model"]["texts_per_s_batch64"] > 0
     assert (out.parent / "confusion_tiny.png").is_file()
 
@@ -152,6 +156,10 @@ def test_distil_cli_with_two_teachers_records_and_evaluates_the_ensemble(tmp_pat
     assert held["speed"]["throughput_ratio_vs_fastest_single_teacher"] > 0
     card = (out / "MODEL_CARD.md").read_text()
     assert "an ensemble of 2 teachers" in card and "Each member of the teacher ensemble" in card
+    assert set(entry["macro_f1_diff"]) == {"teacher", "teacher_0", "teacher_1"}
+    d = entry["macro_f1_diff"]["teacher_1"]
+    assert "| dataset | the ensemble | teacher_0 | teacher_1 |" in card
+    assert f"{d['diff']:+.4f} [{d['ci'][0]:+.4f}, {d['ci'][1]:+.4f}]" in card
 
 
 def test_teacher_token_states_keep_every_piece_in_order_and_its_geometry(tiny_bert):
