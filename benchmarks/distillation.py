@@ -20,6 +20,7 @@ from models import Predictor
 from training.data import load_unlabelled
 from training.distill import DistillArgs, distil
 from training.evaluate import datasets_from_files, evaluate
+from training.metrics import format_difference
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -161,6 +162,10 @@ def table(result: dict, first: str, rest: list[str]) -> str:
                      + f"{sp['latency_ms_batch1_p50']:>8.2f}")
     lines.append("macro-F1 per held-out dataset; speed at batch 64 (texts/s) and batch-1 latency, one process, "
                  f"{result['speed']['threads']} threads, tokenisation included")
+    for other in ("teacher", "teacher_ensemble"):
+        if all(other in result["datasets"][d].get("macro_f1_diff", {}) for d in ds):
+            lines.append(f"{first} minus {other}, macro-F1 [95% paired bootstrap interval]: " + "; ".join(
+                f"{d} {format_difference(result['datasets'][d]['macro_f1_diff'][other])}" for d in ds))
     return "\n".join(lines)
 
 
