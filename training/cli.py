@@ -123,6 +123,8 @@ def distill(argv: list[str]) -> int:
                    help="bilstm/cnn embedding: frozen at its --embed-init start, trained, or adapter (one MLP of the "
                         f"teacher's embedding for every piece, width --adapter-width); default {d.embed_mode}")
     p.add_argument("--adapter-width", type=int, default=d.adapter_width)
+    p.add_argument("--dropout", type=float, default=d.dropout,
+                   help=f"bilstm/cnn dropout on the embedded pieces and the pooled features; default {d.dropout}")
     p.add_argument("--prune-vocab", action="store_true",
                    help="keep only the word pieces the training texts use (a smaller artifact; other pieces read as "
                         "[UNK])")
@@ -142,7 +144,7 @@ def distill(argv: list[str]) -> int:
                        hidden=a.hidden, layers=tuple(int(x) for x in a.layers.split(",")),
                        prune_vocab=a.prune_vocab, transfer_limit=a.transfer_limit if a.unlabeled else 0,
                        augment=a.augment, augment_replace=a.augment_replace, augment_seed=a.augment_seed, embed_init=a.embed_init,
-                       embed_mode=a.embed_mode, adapter_width=a.adapter_width, ema=a.ema,
+                       embed_mode=a.embed_mode, adapter_width=a.adapter_width, dropout=a.dropout, ema=a.ema,
                        seed=_train_seed(a), device=_device(a.device))
     split_dir = a.split_dir or (Path(args.teacher) / "split" if Path(args.teacher).is_dir() else Path("runs/split"))
     train, val, test = load_split(a, split_dir)

@@ -57,6 +57,7 @@ class DistillArgs:
     max_length: int = 64
     embed_dim: int = 128
     hidden: int = 64            # per direction: 2.7x faster than 128 at about the same quality (benchmarks/RESULTS.md)
+    dropout: float = 0.25       # bilstm/cnn: on the embedded pieces and on the pooled features
     layers: tuple[int, ...] = (0, 5)   # teacher layers copied into the transformer student
     prune_vocab: bool = False   # keep only the pieces the training texts use: a smaller table, but every other
                                 # piece reads as [UNK] (the whole vocabulary, frozen: +2.1 FPB macro-F1, RESULTS.md)
@@ -104,6 +105,8 @@ class DistillArgs:
             problems.append(f"embed_mode={self.embed_mode!r} (expected one of {EMBED_MODES})")
         if self.adapter_width < 1:
             problems.append(f"adapter_width={self.adapter_width} (expected >= 1)")
+        if not 0.0 <= self.dropout < 1.0:
+            problems.append(f"dropout={self.dropout} (expected a probability in [0, 1))")
         if not 0.0 <= self.ema < 1.0:
             problems.append(f"ema={self.ema} (expected a decay in [0, 1), 0 for off)")
         if self.token_dim < 1:
@@ -167,7 +170,7 @@ def make_student(args: DistillArgs, teacher, vocab_rows: np.ndarray, num_labels:
     cfg_cls = BiLSTMConfig if args.student == "bilstm" else CNNConfig
     extra = {"hidden": args.hidden} if args.student == "bilstm" else {}
     student = build_student(args.student, asdict(cfg_cls(vocab_size=len(vocab_rows), embed_dim=args.embed_dim,
-                                                         num_labels=num_labels, **extra)))
+                                                         num_labels=num_labels, dropout=args.dropout, **extra)))
     if args.embed_init == "static":
         emb = static_embeddings(teacher, tok, vocab_rows, args.device)
     start = _pca_init(emb, args.embed_dim)

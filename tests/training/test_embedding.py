@@ -69,3 +69,20 @@ def test_student_table_at_most_as_wide_as_the_teachers(tiny_bert):
     torch.testing.assert_close(table / table.std(), (source - source.mean(0)) / (source - source.mean(0)).std(),
                                atol=2e-3, rtol=2e-3)
     torch.testing.assert_close(table.half().float(), table, atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("arch", ["bilstm", "cnn"])
+def test_dropout_reaches_the_student_and_a_bad_one_is_named(tiny_bert, arch):
+    import numpy as np
+
+    from models.student import config_dict
+    from training.distill import make_student
+    from training.hf import load_classifier
+
+    teacher, tok, _ = load_classifier(str(tiny_bert))
+    rows = np.arange(teacher.get_input_embeddings().weight.shape[0])
+    student = make_student(DistillArgs(teacher=str(tiny_bert), student=arch, embed_dim=16, dropout=0.1),
+                           teacher, rows, 3, tok)
+    assert student.drop.p == 0.1 and config_dict(student)["dropout"] == 0.1  # what the artifact stores
+    with pytest.raises(TrainingError, match=r"dropout=1.0 \(expected a probability in \[0, 1\)\)"):
+        DistillArgs(teacher="t", dropout=1.0)
