@@ -71,6 +71,7 @@ def test_distil_cli_writes_a_loadable_evaluated_artifact(tmp_path, tiny_data, ti
     assert "model" in metrics["held_out"]["speed"] and "teacher" in metrics["held_out"]["speed"]
     card = (out / "MODEL_CARD.md").read_text()
     assert config["version"] in card and "Intended use and limits" in card
+    assert f"Student seed {config['distillation']['seed']};" in card
     recipe = card[card.index("## Recipe"):]
     mode = extra[extra.index("--embed-mode") + 1] if "--embed-mode" in extra else DistillArgs.embed_mode
     how = {"frozen": "), frozen", "adapter": "), its frozen start plus one learned MLP", "trained": "), trained"}[mode]
