@@ -125,6 +125,9 @@ def distill(argv: list[str]) -> int:
     p.add_argument("--adapter-width", type=int, default=d.adapter_width)
     p.add_argument("--dropout", type=float, default=d.dropout,
                    help=f"bilstm/cnn dropout on the embedded pieces and the pooled features; default {d.dropout}")
+    p.add_argument("--select-on", default=d.select_on, choices=["pooled", "sources"],
+                   help="keep the checkpoint with the best validation macro-F1 pooled over all texts, or averaged over "
+                        f"the --data files (each file counts alike); default {d.select_on}")
     p.add_argument("--prune-vocab", action="store_true",
                    help="keep only the word pieces the training texts use (a smaller artifact; other pieces read as "
                         "[UNK])")
@@ -145,7 +148,7 @@ def distill(argv: list[str]) -> int:
                        prune_vocab=a.prune_vocab, transfer_limit=a.transfer_limit if a.unlabeled else 0,
                        augment=a.augment, augment_replace=a.augment_replace, augment_seed=a.augment_seed, embed_init=a.embed_init,
                        embed_mode=a.embed_mode, adapter_width=a.adapter_width, dropout=a.dropout, ema=a.ema,
-                       seed=_train_seed(a), device=_device(a.device))
+                       select_on=a.select_on, seed=_train_seed(a), device=_device(a.device))
     split_dir = a.split_dir or (Path(args.teacher) / "split" if Path(args.teacher).is_dir() else Path("runs/split"))
     train, val, test = load_split(a, split_dir)
     transfer = []

@@ -26,12 +26,13 @@ from .embedding import AdaptedEmbedding
 from .errors import TrainingError
 from .hf import load_classifier, pad_batch, teacher_outputs, teacher_token_states
 from .losses import FEATURE_LOSSES, KD_LOSSES, FeatureProjection, distillation_loss
-from .metrics import label_ids, macro_f1
+from .metrics import label_ids, macro_f1, source_mean_macro_f1
 from .trainlog import TrainLog
 
 
 EMBED_INITS = ("input", "static")
 EMBED_MODES = ("frozen", "trained", "adapter")
+SELECT_ON = ("pooled", "sources")
 FEATURE_LEVELS = ("pooled", "token")
 
 
@@ -74,6 +75,8 @@ class DistillArgs:
     adapter_width: int = 256
     ema: float = 0.0            # > 0: validate and keep an exponential moving average of the student's weights
                                 # (decay per step, e.g. 0.999; torch.optim.swa_utils); 0: the raw weights
+    select_on: str = "pooled"   # checkpoint selection: validation macro-F1 "pooled" over all texts, or the mean of
+                                # each source's ("sources", every training file counts alike)
     evals_per_epoch: int = 2
     patience: int = 4
     seed: int = 13
@@ -107,6 +110,8 @@ class DistillArgs:
             problems.append(f"adapter_width={self.adapter_width} (expected >= 1)")
         if not 0.0 <= self.dropout < 1.0:
             problems.append(f"dropout={self.dropout} (expected a probability in [0, 1))")
+        if self.select_on not in SELECT_ON:
+            problems.append(f"select_on={self.select_on!r} (expected one of {SELECT_ON})")
         if not 0.0 <= self.ema < 1.0:
             problems.append(f"ema={self.ema} (expected a decay in [0, 1), 0 for off)")
         if self.token_dim < 1:
@@ -311,6 +316,7 @@ def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, 
     total = max(1, int(steps_per_epoch * args.epochs))
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total, pct_start=0.1, anneal_strategy="linear")
     y_va = label_ids(val["label"])
+    s_va = val["source"].to_numpy() if args.select_on == "sources" and "source" in val else None
     log = TrainLog(out / "train_log.csv")
     # The averaged copy is what validation sees and what is saved; the raw weights keep training.
     ema = AveragedModel(student, multi_avg_fn=get_ema_multi_avg_fn(args.ema), use_buffers=True) if args.ema else None
@@ -347,7 +353,8 @@ def distil(args: DistillArgs, train, val, transfer: list[str], out: str | Path, 
             if step % 50 == 0:
                 log.log(step=step, epoch=step / steps_per_epoch, **run)
             if step % eval_every == 0 or step == total:
-                f1 = macro_f1(y_va, _student_logits(scored(), x_va, id_map, tok.pad_token_id or 0, args.device).argmax(1))
+                pred = _student_logits(scored(), x_va, id_map, tok.pad_token_id or 0, args.device).argmax(1)
+                f1 = source_mean_macro_f1(y_va, pred, s_va)  # the pooled macro-F1 unless select_on="sources"
                 log.log(step=step, epoch=step / steps_per_epoch, val_macro_f1=f1, elapsed_s=time.time() - t0)
                 bar.set_postfix(val_f1=f"{f1:.4f}")
                 if f1 > best["val_macro_f1"]:

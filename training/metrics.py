@@ -26,6 +26,19 @@ def macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
     return float(f1_score(y, pred, labels=range(len(LABELS)), average="macro", zero_division=0))
 
 
+def source_mean_macro_f1(y: np.ndarray, pred: np.ndarray, sources) -> float:
+    """The mean over sources of each source's macro-F1: every source counts alike, however many texts it has
+    (the pooled macro-F1 lets the largest source decide). One source, or none given: the pooled macro-F1."""
+    y, pred = np.asarray(y), np.asarray(pred)
+    if sources is None:
+        return macro_f1(y, pred)
+    sources = np.asarray(sources)
+    if sources.shape != y.shape:
+        raise ValueError(f"expected one source per text ({y.shape[0]}), got {sources.shape[0]}")
+    names = np.unique(sources)
+    return float(np.mean([macro_f1(y[sources == n], pred[sources == n]) for n in names]))
+
+
 def _macro_f1_batched(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """Macro-F1 over the last axis, for any leading (resample) axes; equals :func:`macro_f1` on 1-D input."""
     f1 = []

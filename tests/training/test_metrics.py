@@ -1,7 +1,10 @@
 import numpy as np
 import pytest
 
-from training.metrics import _macro_f1_batched, format_difference, macro_f1, macro_f1_difference
+from training.distill import DistillArgs
+from training.errors import TrainingError
+from training.metrics import (_macro_f1_batched, format_difference, macro_f1, macro_f1_difference,
+                              source_mean_macro_f1)
 
 
 def _noisy(y, accuracy, rng):
@@ -59,3 +62,28 @@ def test_the_interval_is_reproducible_with_a_seed_and_bad_shapes_are_named():
 
 def test_format_difference_signs_both_ends():
     assert format_difference({"diff": 0.0123, "ci": [-0.0101, 0.0345]}) == "+0.0123 [-0.0101, +0.0345]"
+
+
+def test_source_mean_counts_every_source_alike():
+    # A large source scored perfectly and a small one scored badly: pooled macro-F1 is near the large one's,
+    # the source mean halfway between them.
+    rng = np.random.default_rng(3)
+    y_big, y_small = rng.integers(0, 3, 900), rng.integers(0, 3, 100)
+    pred_small = (y_small + 1) % 3  # every one wrong
+    y, pred = np.concatenate([y_big, y_small]), np.concatenate([y_big, pred_small])
+    sources = np.array(["tweets"] * 900 + ["news"] * 100)
+    assert source_mean_macro_f1(y, pred, sources) == pytest.approx((1.0 + 0.0) / 2)
+    assert macro_f1(y, pred) > 0.85
+    assert source_mean_macro_f1(y, pred, None) == macro_f1(y, pred)
+    assert source_mean_macro_f1(y, pred, ["one"] * len(y)) == macro_f1(y, pred)
+
+
+def test_source_mean_rejects_a_source_list_of_the_wrong_length():
+    with pytest.raises(ValueError, match=r"expected one source per text \(3\), got 2"):
+        source_mean_macro_f1([0, 1, 2], [0, 1, 2], ["a", "b"])
+
+
+def test_select_on_is_validated():
+    assert DistillArgs(teacher="t", select_on="sources").select_on == "sources"
+    with pytest.raises(TrainingError, match=r"select_on='best' \(expected one of \('pooled', 'sources'\)\)"):
+        DistillArgs(teacher="t", select_on="best")

@@ -45,7 +45,7 @@ def test_one_real_training_step_from_packaged_minilm(tiny_data):
 @pytest.mark.parametrize("student, extra", [
     ("bilstm", ["--gamma", "0.5", "--feature-loss", "cosine_target", "--embed-init", "static", "--augment", "0",
                 "--embed-mode", "trained", "--prune-vocab"]),
-    ("cnn", ["--augment", "2", "--augment-replace", "neighbours"]),
+    ("cnn", ["--augment", "2", "--augment-replace", "neighbours", "--select-on", "sources"]),
     ("bilstm", ["--gamma", "1", "--feature-level", "token", "--token-dim", "8"]),
     ("bilstm", ["--embed-mode", "adapter", "--adapter-width", "16", "--augment", "1", "--prune-vocab"]),
     ("transformer", ["--layers", "0,1", "--alpha", "0", "--beta", "1", "--prune-vocab"]),
@@ -72,6 +72,7 @@ def test_distil_cli_writes_a_loadable_evaluated_artifact(tmp_path, tiny_data, ti
     card = (out / "MODEL_CARD.md").read_text()
     assert config["version"] in card and "Intended use and limits" in card
     assert f"Student seed {config['distillation']['seed']};" in card
+    assert config["distillation"]["select_on"] == ("sources" if "--select-on" in extra else "pooled")
     recipe = card[card.index("## Recipe"):]
     mode = extra[extra.index("--embed-mode") + 1] if "--embed-mode" in extra else DistillArgs.embed_mode
     how = {"frozen": "), frozen", "adapter": "), its frozen start plus one learned MLP", "trained": "), trained"}[mode]
