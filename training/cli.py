@@ -79,7 +79,7 @@ def train_teacher(argv: list[str]) -> int:
 
 def distill(argv: list[str]) -> int:
     from .data import load_unlabelled
-    from .distill import DistillArgs, distil
+    from .distill import SELECT_ON, DistillArgs, distil
     from .losses import KD_LOSSES
 
     d = DistillArgs
@@ -125,7 +125,7 @@ def distill(argv: list[str]) -> int:
     p.add_argument("--adapter-width", type=int, default=d.adapter_width)
     p.add_argument("--dropout", type=float, default=d.dropout,
                    help=f"bilstm/cnn dropout on the embedded pieces and the pooled features; default {d.dropout}")
-    p.add_argument("--select-on", default=d.select_on, choices=["pooled", "sources"],
+    p.add_argument("--select-on", default=d.select_on, choices=SELECT_ON,
                    help="keep the checkpoint with the best validation macro-F1 pooled over all texts, or averaged over "
                         f"the --data files (each file counts alike); default {d.select_on}")
     p.add_argument("--prune-vocab", action="store_true",

@@ -26,7 +26,7 @@ from .embedding import AdaptedEmbedding
 from .errors import TrainingError
 from .hf import load_classifier, pad_batch, teacher_outputs, teacher_token_states
 from .losses import FEATURE_LOSSES, KD_LOSSES, FeatureProjection, distillation_loss
-from .metrics import label_ids, macro_f1, source_mean_macro_f1
+from .metrics import label_ids, source_mean_macro_f1
 from .trainlog import TrainLog
 
 
