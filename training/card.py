@@ -91,6 +91,7 @@ def write_model_card(model_dir: Path, metrics: dict) -> None:
     if train.get("augmented_rows"):
         data += (f"\n- {train['augmented_rows']} perturbed copies of the labelled training texts (words masked, "
                  "replaced or cut away), labelled by the teacher only")
+    selection = " (the mean of each data file's)" if args.get("select_on") == "sources" else ""
     card = f"""# finsentry student `{config['version']}`
 
 A {config['architecture']} sentiment classifier for financial news and posts (labels: {', '.join(config['labels'])};
@@ -110,7 +111,7 @@ Loss = {args['alpha']} * CE(hard labels) + {args['beta']} * {_soft_term(args)}
 Labelled rows: {train['labelled_rows']}; teacher-labelled only: {train['transfer_rows']} transfer texts and
 {train.get('augmented_rows', 0)} perturbed copies of labelled texts.
 {args['epochs']} epochs max, lr {args['lr']}, batch {args['batch_size']}, max length {config['max_length']} word pieces,
-{_embedding(args, train)}; {_weights(args)}early stopping on validation macro-F1
+{_embedding(args, train)}; {_weights(args)}early stopping on validation macro-F1{selection}
 (best {metrics['validation']['val_macro_f1']:.4f} at epoch {metrics['validation']['epoch']:.2f}).
 Student seed {args['seed']}; training took {train['train_seconds']} s. Full arguments: `config.json` -> `distillation`.
 

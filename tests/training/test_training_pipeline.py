@@ -73,6 +73,7 @@ def test_distil_cli_writes_a_loadable_evaluated_artifact(tmp_path, tiny_data, ti
     assert config["version"] in card and "Intended use and limits" in card
     assert f"Student seed {config['distillation']['seed']};" in card
     assert config["distillation"]["select_on"] == ("sources" if "--select-on" in extra else "pooled")
+    assert ("(the mean of each data file's)" in card) == ("--select-on" in extra)
     recipe = card[card.index("## Recipe"):]
     mode = extra[extra.index("--embed-mode") + 1] if "--embed-mode" in extra else DistillArgs.embed_mode
     how = {"frozen": "), frozen", "adapter": "), its frozen start plus one learned MLP", "trained": "), trained"}[mode]
